@@ -1,0 +1,34 @@
+# Two commands do all set-up on a fresh machine:
+#   make run    install into .venv and start a chat on the embedded defaults
+#   make test   install the dev extras and run the test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint bench install install-dev
+
+run: install
+	$(BIN)/arbiter chat $(if $(CUSTOMER),--customer $(CUSTOMER),)
+
+test: install-dev
+	$(BIN)/pytest -n 2 -q
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy arbiter agent tools guardrails prompts sandbox
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+bench: install-dev
+	$(BIN)/python -m benchmarks.turn_latency

@@ -1,0 +1,52 @@
+"""What the turn's nodes depend on: built once per process (deps) or per turn (context)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.audit_store import AuditStore
+from agent.models.base import ChatModel, ModelParams
+from agent.record import DecisionRecord
+from guardrails.budget import BudgetLedger
+from guardrails.validator import Validator
+from prompts.registry import PromptTemplate, get_template
+from tools.registry import ALL_TOOLS, openai_tools
+from tools.spec import ToolContext, ToolSpec, schema_hash
+
+
+@dataclass
+class TurnLimits:
+    """Bounds that keep every turn finite."""
+
+    max_plan_steps: int = 6
+    max_revisions: int = 2
+
+
+@dataclass
+class TurnDeps:
+    """Process-wide collaborators of the graph."""
+
+    model: ChatModel
+    validator: Validator
+    ledger: BudgetLedger
+    audit: AuditStore
+    params: ModelParams = field(default_factory=ModelParams)
+    limits: TurnLimits = field(default_factory=TurnLimits)
+    tools: tuple[ToolSpec[Any], ...] = ALL_TOOLS
+    system_template: PromptTemplate = field(default_factory=lambda: get_template("shopper.system"))
+    final_template: PromptTemplate = field(default_factory=lambda: get_template("respond.final"))
+
+    def __post_init__(self) -> None:
+        self.tool_schemas = openai_tools(self.tools)
+        self.tool_schema_sha256 = schema_hash(self.tools)
+        self.tools_by_name = {spec.name: spec for spec in self.tools}
+
+
+@dataclass
+class TurnContext:
+    """Per-turn, never persisted: the trusted tool context and where the result goes."""
+
+    tools: ToolContext
+    customer_name: str
+    result: list[DecisionRecord] = field(default_factory=list)

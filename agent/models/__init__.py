@@ -1,0 +1,1 @@
+"""Reasoning components behind one interface: ``ChatModel.complete(ModelRequest)``."""

@@ -1,0 +1,192 @@
+"""gather_context, validate and execute: reads run, proposals get verdicts, allowed actions run.
+
+Reads run concurrently, each with the client's timeout and retries; a failed read
+becomes an error result the model sees (it must not invent the data). Validation
+re-reads authoritative state through the guardrails. Execution carries an
+idempotency key derived from the turn and the action, so re-running a turn after a
+crash cannot double-apply; budget money is reserved before and committed after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from agent.deps import TurnContext, TurnDeps
+from agent.models.base import ChatMessage, tool_envelope
+from agent.record import ExecutionRecord, ToolCallRecord
+from agent.state import PendingRead, TurnScratch
+from arbiter.errors import CapabilityError, OutOfScopeError, ServiceUnavailableError
+from guardrails.verdict import ProposedAction, Verdict
+from tools.client import CALL_STATS, CallStats
+
+_INTERNAL_PARAMS = {"matched_competitor"}
+
+
+async def gather_context(deps: TurnDeps, ctx: TurnContext, scratch: TurnScratch) -> None:
+    """Run this step's read calls concurrently and hand their results to the model."""
+    reads, scratch.pending_reads = scratch.pending_reads, []
+    records = await asyncio.gather(*(_run_read(deps, ctx, read) for read in reads))
+    for read, record in zip(reads, records, strict=True):
+        scratch.context.append(record)
+        if record.status == "ok":
+            content = tool_envelope("ok", data=record.result)
+        else:
+            content = tool_envelope("error", error=record.error)
+        scratch.messages.append(
+            ChatMessage(
+                role="tool", tool_call_id=read.call.id, name=read.call.name, content=content
+            )
+        )
+
+
+async def _run_read(deps: TurnDeps, ctx: TurnContext, read: PendingRead) -> ToolCallRecord:
+    spec = deps.tools_by_name[read.call.name]
+    stats = CallStats()
+    CALL_STATS.set(stats)
+    started_at = datetime.now(UTC)
+    started = time.perf_counter()
+    result: Any = None
+    error: dict[str, str] | None = None
+    try:
+        result = await spec.run(spec.parse_args(read.args), ctx.tools)
+    except OutOfScopeError as exc:
+        error = {"code": "out_of_scope", "message": str(exc)}
+    except CapabilityError as exc:
+        error = {"code": exc.code, "message": exc.detail}
+    except ServiceUnavailableError as exc:
+        error = {"code": "service_unavailable", "message": str(exc)}
+    return ToolCallRecord(
+        call_id=read.call.id,
+        tool=spec.name,
+        args=read.args,
+        status="error" if error else "ok",
+        result=result,
+        error=error,
+        source_service=spec.service,
+        started_at=started_at,
+        duration_ms=(time.perf_counter() - started) * 1000,
+        attempts=stats.attempts,
+    )
+
+
+async def validate(deps: TurnDeps, ctx: TurnContext, scratch: TurnScratch) -> None:
+    """A verdict for every pending proposal; denials go back to the model with reasons."""
+    actions = [scratch.proposal(action_id) for action_id in scratch.pending_actions]
+    verdicts = await asyncio.gather(*(deps.validator.evaluate(a, ctx.tools) for a in actions))
+    scratch.verdicts.extend(verdicts)
+    for action, verdict in zip(actions, verdicts, strict=True):
+        if verdict.outcome == "allow":
+            continue
+        scratch.pending_actions.remove(action.id)
+        status = "denied" if verdict.outcome == "deny" else "pending_approval"
+        scratch.messages.append(_outcome_message(action, status, verdict))
+    if any(v.outcome != "allow" for v in verdicts):
+        scratch.revisions += 1
+
+
+async def execute(deps: TurnDeps, ctx: TurnContext, scratch: TurnScratch) -> None:
+    """Run allowed actions, one at a time, in the order the model proposed them."""
+    allowed, scratch.pending_actions = scratch.pending_actions, []
+    verdicts = {v.action_id: v for v in scratch.verdicts}
+    for action_id in allowed:
+        action = scratch.proposal(action_id)
+        record = await _execute_one(deps, ctx, scratch, action, verdicts[action_id])
+        scratch.executions.append(record)
+        if record.status == "executed":
+            content = tool_envelope("executed", action=action.type, data=record.result)
+        elif record.status == "skipped":
+            content = tool_envelope(
+                "denied",
+                action=action.type,
+                rule_ids=["budget.reservation"],
+                reasons=[str((record.error or {}).get("message", ""))],
+                repair=None,
+            )
+        else:
+            content = tool_envelope("failed", action=action.type, error=record.error)
+        scratch.messages.append(
+            ChatMessage(role="tool", tool_call_id=action.call_id, name=action.type, content=content)
+        )
+
+
+def idempotency_key(scratch: TurnScratch, action: ProposedAction) -> str:
+    """Deterministic per turn and action: a re-run of the same turn reuses it."""
+    return f"arb-{scratch.turn_id}-{action.id}"
+
+
+async def _execute_one(
+    deps: TurnDeps,
+    ctx: TurnContext,
+    scratch: TurnScratch,
+    action: ProposedAction,
+    verdict: Verdict,
+) -> ExecutionRecord:
+    spec = deps.tools_by_name[action.type]
+    key = idempotency_key(scratch, action)
+    params = {k: v for k, v in verdict.resolved_params.items() if k not in _INTERNAL_PARAMS}
+    started_at = datetime.now(UTC)
+    started = time.perf_counter()
+    record = ExecutionRecord(
+        action_id=action.id,
+        type=action.type,
+        params=params,
+        idempotency_key=key,
+        status="failed",
+        started_at=started_at,
+        duration_ms=0.0,
+    )
+    budget = verdict.budget
+    if budget is not None:
+        if not deps.ledger.reserve(budget.scope, key, budget.amount, budget.cap):
+            record.status = "skipped"
+            record.error = {
+                "code": "budget_exhausted",
+                "message": "The discount budget was used up before this could run.",
+            }
+            return record
+        record.budget_entry = key
+    try:
+        result = await spec.run(spec.parse_args(params), replace(ctx.tools, idempotency_key=key))
+    except CapabilityError as exc:
+        record.error = {"code": exc.code, "message": exc.detail}
+        _settle(deps, budget is not None, key, committed=False)
+    except ServiceUnavailableError as exc:
+        # Outcome unknown: the write may have landed. Keep the reservation until it expires
+        # rather than hand back money that may have been given away.
+        record.status = "unknown"
+        record.error = {"code": "service_unavailable", "message": str(exc)}
+    else:
+        record.status = "executed"
+        record.result = result
+        _settle(deps, budget is not None, key, committed=True)
+    record.duration_ms = (time.perf_counter() - started) * 1000
+    return record
+
+
+def _settle(deps: TurnDeps, has_budget: bool, key: str, *, committed: bool) -> None:
+    if not has_budget:
+        return
+    if committed:
+        deps.ledger.commit(key)
+    else:
+        deps.ledger.release(key)
+
+
+def _outcome_message(action: ProposedAction, status: Any, verdict: Verdict) -> ChatMessage:
+    repair = verdict.repair
+    return ChatMessage(
+        role="tool",
+        tool_call_id=action.call_id,
+        name=action.type,
+        content=tool_envelope(
+            status,
+            action=action.type,
+            rule_ids=verdict.rule_ids,
+            reasons=verdict.reasons,
+            repair=repair.model_dump(mode="json") if repair else None,
+        ),
+    )

@@ -1,0 +1,103 @@
+"""respond, guard_output and record: the answer, its claim check, and the turn's record."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from agent.claims import check_claims, collect_facts, fact_summary, repair_answer
+from agent.deps import TurnContext, TurnDeps
+from agent.models.base import ChatMessage, TokenUsage
+from agent.nodes.plan import call_model, system_message
+from agent.record import DecisionRecord
+from agent.state import TurnScratch
+from arbiter.errors import ModelEndpointError
+
+UNREACHABLE_TEXT = (
+    "I can't reach the assistant's reasoning service right now, so I could not finish this request."
+)
+
+
+async def respond(
+    deps: TurnDeps, ctx: TurnContext, scratch: TurnScratch, history: list[ChatMessage]
+) -> None:
+    """Make sure there is an answer: the planner's, or one asked for from verified facts."""
+    if scratch.draft_text is not None or scratch.error is not None:
+        return
+    messages = [
+        system_message(deps, ctx),
+        *history,
+        ChatMessage(role="user", content=scratch.user_message),
+        *_answered(scratch.messages),
+        ChatMessage(role="system", content=deps.final_template.render().text),
+    ]
+    try:
+        response = await call_model(
+            deps, scratch, messages, deps.final_template, tool_choice="none"
+        )
+    except ModelEndpointError as exc:
+        scratch.error = str(exc)
+        return
+    scratch.draft_text = response.text or None
+
+
+def _answered(messages: list[ChatMessage]) -> list[ChatMessage]:
+    """Drop a trailing assistant message whose tool calls were never answered."""
+    answered = {m.tool_call_id for m in messages if m.role == "tool"}
+    return [
+        m
+        for m in messages
+        if not (m.role == "assistant" and any(c.id not in answered for c in m.tool_calls))
+    ]
+
+
+def guard_output(scratch: TurnScratch) -> None:
+    """Check every claim against this turn's verified facts; repair or replace if needed."""
+    facts = collect_facts(scratch.user_message, scratch.messages, scratch.executions)
+    if scratch.draft_text is None:
+        summary = fact_summary(scratch.proposals, scratch.verdicts, scratch.executions)
+        prefix = UNREACHABLE_TEXT if scratch.error else ""
+        scratch.final_text = "\n".join(p for p in (prefix, summary) if p)
+        scratch.output_repaired = True
+        return
+    scratch.claim_checks = check_claims(scratch.draft_text, facts)
+    if all(check.verified for check in scratch.claim_checks):
+        scratch.final_text = scratch.draft_text
+        return
+    scratch.output_repaired = True
+    scratch.final_text = repair_answer(
+        scratch.draft_text, facts, scratch.proposals, scratch.verdicts, scratch.executions
+    )
+
+
+def build_record(deps: TurnDeps, scratch: TurnScratch) -> DecisionRecord:
+    """The turn's DecisionRecord (hash-chained by the audit store on append)."""
+    usage = TokenUsage()
+    for call in scratch.llm_calls:
+        if call.usage:
+            usage.input_tokens += call.usage.input_tokens
+            usage.output_tokens += call.usage.output_tokens
+    finished = datetime.now(UTC)
+    return DecisionRecord(
+        turn_id=scratch.turn_id,
+        session_id=scratch.session_id,
+        principal=scratch.principal,
+        started_at=scratch.started_at,
+        finished_at=finished,
+        user_message=scratch.user_message,
+        input_flags=scratch.input_flags,
+        policy_version=deps.validator.policy.version,
+        tool_schema_sha256=deps.tool_schema_sha256,
+        llm_calls=scratch.llm_calls,
+        context=scratch.context,
+        proposals=scratch.proposals,
+        verdicts=scratch.verdicts,
+        executions=scratch.executions,
+        draft_text=scratch.draft_text,
+        final_text=scratch.final_text or "",
+        claim_checks=scratch.claim_checks,
+        output_repaired=scratch.output_repaired,
+        token_usage=usage,
+        timings=scratch.timings,
+        duration_ms=(finished - scratch.started_at).total_seconds() * 1000,
+        error=scratch.error,
+    )

@@ -1,0 +1,185 @@
+"""The Arbiter runtime: opens the stores, the capability client and the graph; runs turns.
+
+    async with Arbiter.open(Settings()) as arbiter:
+        session = await arbiter.start_session("C1001")
+        result = await arbiter.ask(session.session_id, "running shoes size 10 under $120")
+
+Everything embedded lives under the data directory: the sandbox database (when the
+capability services run in-process), checkpoints, the budget ledger, sessions and
+the audit store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import aiosqlite
+import httpx
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+from agent.audit_store import AuditStore
+from agent.deps import TurnContext, TurnDeps, TurnLimits
+from agent.graph import TurnGraph, build_graph
+from agent.models.base import ChatModel, ModelParams
+from agent.models.factory import build_model
+from agent.record import DecisionRecord, Principal
+from agent.sessions import Session, SessionStore
+from agent.state import CHECKPOINT_TYPES, TurnScratch
+from arbiter.errors import CapabilityError, InputError, UnknownCustomerError
+from arbiter.settings import Settings
+from guardrails.budget import SqliteBudgetLedger
+from guardrails.policy import LoadedPolicy, load_policy
+from guardrails.validator import Validator
+from tools.client import IN_PROCESS_BASE_URL, CapabilityClient, RetryPolicy
+from tools.facts import read_customer
+from tools.registry import ACTION_TOOLS
+from tools.spec import Channel, ToolContext
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    """The answer and the record of how it was reached."""
+
+    text: str
+    record: DecisionRecord
+
+
+def capability_http(settings: Settings) -> httpx.AsyncClient:
+    """HTTP client for the capability services: a real URL, or the sandbox in-process."""
+    if settings.sandbox_url:
+        return httpx.AsyncClient(base_url=settings.sandbox_url)
+    from sandbox.app import create_app
+
+    app = create_app(settings.path("sandbox.sqlite"))
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=IN_PROCESS_BASE_URL)
+
+
+class Arbiter:
+    """Runs shopper and copilot turns."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        client: CapabilityClient,
+        deps: TurnDeps,
+        graph: TurnGraph,
+        sessions: SessionStore,
+    ) -> None:
+        self.settings = settings
+        self.client = client
+        self.deps = deps
+        self.graph = graph
+        self.sessions = sessions
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls,
+        settings: Settings,
+        *,
+        model: ChatModel | None = None,
+        http: httpx.AsyncClient | None = None,
+        policy: LoadedPolicy | None = None,
+    ) -> AsyncIterator[Arbiter]:
+        """Open every store and client; close them on exit."""
+        policy = policy or load_policy(
+            settings.policy_file, known_actions={t.name for t in ACTION_TOOLS}
+        )
+        http = http or capability_http(settings)
+        client = CapabilityClient(
+            http,
+            timeout_s=settings.tool_timeout_s,
+            retry=RetryPolicy(max_attempts=settings.tool_max_attempts),
+        )
+        ledger = SqliteBudgetLedger(settings.path("budget.sqlite"))
+        deps = TurnDeps(
+            model=model or build_model(settings),
+            validator=Validator(policy, ledger),
+            ledger=ledger,
+            audit=AuditStore(settings.path("audit.sqlite")),
+            params=ModelParams(
+                temperature=settings.temperature,
+                max_tokens=settings.max_tokens,
+                seed=settings.seed,
+            ),
+            limits=TurnLimits(
+                max_plan_steps=settings.max_plan_steps, max_revisions=settings.max_revisions
+            ),
+        )
+        serde = JsonPlusSerializer(allowed_msgpack_modules=CHECKPOINT_TYPES)
+        async with http, aiosqlite.connect(settings.path("checkpoints.sqlite")) as conn:
+            saver = AsyncSqliteSaver(conn, serde=serde)
+            yield cls(
+                settings=settings,
+                client=client,
+                deps=deps,
+                graph=build_graph(deps, saver),
+                sessions=SessionStore(settings.path("sessions.sqlite")),
+            )
+
+    async def start_session(
+        self, customer_id: str, channel: Channel = "shopper", session_id: str | None = None
+    ) -> Session:
+        """Bind a new conversation to an existing customer."""
+        await self._customer(customer_id)
+        return self.sessions.create(
+            Principal(customer_id=customer_id, channel=channel), session_id=session_id
+        )
+
+    async def ask(self, session_id: str, message: str, *, turn_id: str | None = None) -> TurnResult:
+        """Run one turn. Same ``turn_id`` again reuses its idempotency keys."""
+        text = message.strip()
+        if not text:
+            raise InputError("the message is empty")
+        if len(text) > self.settings.max_message_chars:
+            raise InputError(
+                f"the message is {len(text)} characters; the limit is "
+                f"{self.settings.max_message_chars}"
+            )
+        session = self.sessions.get(session_id)
+        customer = await self._customer(session.principal.customer_id)
+        ctx = TurnContext(
+            tools=ToolContext(
+                customer_id=session.principal.customer_id,
+                session_id=session_id,
+                channel=session.principal.channel,
+                region=str(customer["region"]),
+                postcode=str(customer["postcode"]),
+                loyalty_tier=str(customer["loyalty_tier"]),
+                client=self.client,
+            ),
+            customer_name=str(customer["name"]),
+        )
+        scratch = TurnScratch(
+            turn_id=turn_id or f"turn_{uuid.uuid4().hex[:20]}",
+            session_id=session_id,
+            principal=session.principal,
+            user_message=text,
+            started_at=datetime.now(UTC),
+        )
+        lock = self._locks.setdefault(session_id, asyncio.Lock())
+        async with lock:
+            await self.graph.ainvoke(
+                {"turn": scratch},
+                config={"configurable": {"thread_id": session_id}},
+                context=ctx,
+                durability="exit",
+            )
+        record = ctx.result[0]
+        return TurnResult(text=record.final_text, record=record)
+
+    async def _customer(self, customer_id: str) -> dict[str, object]:
+        try:
+            return await read_customer(self.client, customer_id)
+        except CapabilityError as exc:
+            if exc.status == 404:
+                raise UnknownCustomerError(f"unknown customer {customer_id!r}") from exc
+            raise

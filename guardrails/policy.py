@@ -1,0 +1,244 @@
+"""The policy file: rules as data, schema-validated at load, versioned by content hash.
+
+A rule names its ``kind`` (which pure function evaluates it), its ``params``, its
+``effect`` and the action types it covers. Loading reports every error with its path
+in the file (``rules[2].params.default_percent: ...``) so a risk owner can fix the
+file without reading code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from arbiter.errors import ConfigError
+
+DEFAULT_POLICY_PATH = Path(__file__).parent / "policies" / "default.yaml"
+ANY_ACTION = "*"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoParams(_Strict):
+    """Rules that need no parameters."""
+
+
+class MaxDiscountParams(_Strict):
+    """Cap on a discount's percent, by category, with a default."""
+
+    default_percent: float = Field(ge=0, le=100, description="Cap when no category entry.")
+    by_category: dict[str, float] = Field(default_factory=dict, description="Category caps.")
+
+
+class MarginFloorParams(_Strict):
+    """Price after discount must stay >= unit cost x (1 + min margin)."""
+
+    min_margin: float = Field(ge=0, le=5, description="Default minimum margin over cost (0.15).")
+    by_category: dict[str, float] = Field(default_factory=dict, description="Category margins.")
+
+
+class PriceMatchParams(_Strict):
+    """Price matching only against competitor prices the pricing service holds."""
+
+    max_age_hours: float = Field(gt=0, description="Oldest competitor observation accepted.")
+
+
+class SessionBudgetParams(_Strict):
+    """Total discount money one session may give away."""
+
+    max_amount: float = Field(gt=0, description="Dollars per session.")
+
+
+class _RuleBase(_Strict):
+    id: str = Field(min_length=1, max_length=80, description="Stable id shown in verdicts.")
+    description: str = Field(default="", description="What the rule protects, for humans.")
+    effect: Literal["deny", "require_approval"] = "deny"
+    actions: list[str] = Field(min_length=1, description="Action types covered, or '*'.")
+
+    def covers(self, action_type: str) -> bool:
+        """True when this rule applies to the action type."""
+        return ANY_ACTION in self.actions or action_type in self.actions
+
+
+class CustomerScopeRule(_RuleBase):
+    """Owned resources (orders, carts) must belong to the session's customer."""
+
+    kind: Literal["customer_scope"]
+    params: NoParams = NoParams()
+
+
+class MaxDiscountRule(_RuleBase):
+    """Discount percent above the cap is refused."""
+
+    kind: Literal["max_discount_percent"]
+    params: MaxDiscountParams
+
+
+class MarginFloorRule(_RuleBase):
+    """Discounted price below cost plus margin is refused."""
+
+    kind: Literal["margin_floor"]
+    params: MarginFloorParams
+
+
+class MapFloorRule(_RuleBase):
+    """Discounted price below the brand's minimum advertised price is refused."""
+
+    kind: Literal["map_floor"]
+    params: NoParams = NoParams()
+
+
+class PriceMatchRule(_RuleBase):
+    """Price matches need a fresh competitor price held by the pricing service."""
+
+    kind: Literal["price_match"]
+    params: PriceMatchParams
+
+
+class SessionBudgetRule(_RuleBase):
+    """A session's discounts may not exceed a money budget."""
+
+    kind: Literal["session_discount_budget"]
+    params: SessionBudgetParams
+
+
+class StockAvailableRule(_RuleBase):
+    """No cart add or reservation beyond available stock."""
+
+    kind: Literal["stock_available"]
+    params: NoParams = NoParams()
+
+
+class DeliveryConfirmedRule(_RuleBase):
+    """Promise only delivery options the fulfillment service confirms now."""
+
+    kind: Literal["delivery_confirmed"]
+    params: NoParams = NoParams()
+
+
+class RefundWithinPaidRule(_RuleBase):
+    """Refunds never exceed what was paid minus earlier refunds."""
+
+    kind: Literal["refund_within_paid"]
+    params: NoParams = NoParams()
+
+
+Rule = Annotated[
+    CustomerScopeRule
+    | MaxDiscountRule
+    | MarginFloorRule
+    | MapFloorRule
+    | PriceMatchRule
+    | SessionBudgetRule
+    | StockAvailableRule
+    | DeliveryConfirmedRule
+    | RefundWithinPaidRule,
+    Field(discriminator="kind"),
+]
+
+
+class Policy(_Strict):
+    """A whole policy file."""
+
+    name: str = Field(min_length=1, description="Human name of this policy.")
+    rules: list[Rule] = Field(min_length=1)
+
+    @field_validator("rules")
+    @classmethod
+    def _unique_ids(cls, rules: list[Rule]) -> list[Rule]:
+        seen: set[str] = set()
+        for rule in rules:
+            if rule.id in seen:
+                raise ValueError(f"duplicate rule id {rule.id!r}")
+            seen.add(rule.id)
+        return rules
+
+    def rules_for(self, action_type: str) -> list[Rule]:
+        """Rules that cover an action type, in file order."""
+        return [rule for rule in self.rules if rule.covers(action_type)]
+
+
+@dataclass(frozen=True)
+class LoadedPolicy:
+    """A validated policy with its version (sha256 of the file's bytes)."""
+
+    policy: Policy
+    version: str
+    source: str
+
+
+class PolicyError(ConfigError):
+    """The policy file is unreadable or invalid; ``problems`` lists each with its path."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        super().__init__(f"invalid policy {source}: " + "; ".join(problems))
+        self.source = source
+        self.problems = problems
+
+
+def load_policy(path: Path | None = None, *, known_actions: set[str] | None = None) -> LoadedPolicy:
+    """Read, validate and hash a policy file (the bundled default when ``path`` is None)."""
+    path = path or DEFAULT_POLICY_PATH
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise PolicyError(str(path), [f"cannot read file: {exc.strerror}"]) from exc
+    return parse_policy(raw, source=str(path), known_actions=known_actions)
+
+
+def parse_policy(
+    raw: bytes, *, source: str = "<policy>", known_actions: set[str] | None = None
+) -> LoadedPolicy:
+    """Validate policy bytes; every problem is reported with its path in the document."""
+    try:
+        document: Any = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise PolicyError(source, [f"{where}not valid YAML"]) from exc
+    try:
+        policy = Policy.model_validate(document)
+    except ValidationError as exc:
+        raise PolicyError(source, [_describe(err) for err in exc.errors()]) from exc
+    if known_actions is not None:
+        problems = [
+            f"rules[{i}].actions: unknown action type {name!r}"
+            for i, rule in enumerate(policy.rules)
+            for name in rule.actions
+            if name != ANY_ACTION and name not in known_actions
+        ]
+        if problems:
+            raise PolicyError(source, problems)
+    return LoadedPolicy(policy=policy, version=hashlib.sha256(raw).hexdigest(), source=source)
+
+
+def _describe(error: Any) -> str:
+    parts: list[str] = []
+    for item in error["loc"]:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif item in _KINDS:
+            continue  # the discriminator tag pydantic inserts; not part of the file's path
+        else:
+            parts.append(f".{item}" if parts else str(item))
+    return f"{''.join(parts) or '<root>'}: {error['msg']}"
+
+
+_KINDS = {
+    "customer_scope",
+    "max_discount_percent",
+    "margin_floor",
+    "map_floor",
+    "price_match",
+    "session_discount_budget",
+    "stock_available",
+    "delivery_confirmed",
+    "refund_within_paid",
+}

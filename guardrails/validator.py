@@ -1,0 +1,163 @@
+"""The validator: one proposal in, one verdict out, under exactly one policy version.
+
+Order of work: the scope pre-check on raw arguments, then the authoritative facts the
+action type needs (read now, concurrently), then parameter resolution from those facts
+(a price match's percent, a refund's amount), then every covering rule. Any rule
+that cannot be evaluated denies (fail closed).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from guardrails.budget import BudgetLedger
+from guardrails.facts import FactBundle, FactsUnavailable, read_facts, session_scope
+from guardrails.policy import LoadedPolicy, Rule, SessionBudgetRule
+from guardrails.rules import check
+from guardrails.rules.discounts import allowed_percent, discount_amount, resolve_price_match
+from guardrails.verdict import (
+    BudgetClaim,
+    Outcome,
+    ProposedAction,
+    RepairHint,
+    RuleHit,
+    Verdict,
+)
+from tools.spec import ToolContext
+
+FAIL_CLOSED_RULE = "system.fail_closed"
+UNKNOWN_RESOURCE_RULE = "system.unknown_resource"
+SCOPE_RULE = "system.customer_scope"
+NO_DISCOUNT_RULE = "system.no_discount_to_apply"
+
+
+def names_other_customer(raw_args: dict[str, Any], ctx: ToolContext) -> bool:
+    """True when a tool call's arguments name a customer other than the session's."""
+    named = raw_args.get("customer_id")
+    return named is not None and str(named) != ctx.customer_id
+
+
+class Validator:
+    """Evaluates proposals against one loaded policy and authoritative facts."""
+
+    def __init__(self, policy: LoadedPolicy, ledger: BudgetLedger) -> None:
+        self.policy = policy
+        self.ledger = ledger
+
+    async def evaluate(self, action: ProposedAction, ctx: ToolContext) -> Verdict:
+        """Decide one proposal. Never raises for a service failure: it denies instead."""
+        started = time.perf_counter()
+        rules = self.policy.policy.rules_for(action.type)
+        if names_other_customer(action.params, ctx):
+            return self._verdict(action, [_scope_hit()], FactBundle(), action.params, started)
+        try:
+            facts = await read_facts(action, ctx, self.ledger)
+        except FactsUnavailable as exc:
+            return self._verdict(action, [_facts_hit(exc)], FactBundle(), action.params, started)
+        params = resolve_params(action, facts)
+        hits = [hit for rule in rules if (hit := check(rule, params, facts, ctx)) is not None]
+        if action.type == "offer_discount" and not float(params.get("percent") or 0) > 0:
+            hits.append(_no_discount_hit(params))
+        verdict = self._verdict(action, hits, facts, params, started)
+        if action.type == "offer_discount" and facts.price is not None:
+            _attach_discount_alternative(hits, rules, params, facts)
+            verdict.budget = _budget_claim(rules, params, facts, ctx)
+        return verdict
+
+    def _verdict(
+        self,
+        action: ProposedAction,
+        hits: list[RuleHit],
+        facts: FactBundle,
+        params: dict[str, Any],
+        started: float,
+    ) -> Verdict:
+        outcome: Outcome = "allow"
+        if any(hit.effect == "deny" for hit in hits):
+            outcome = "deny"
+        elif hits:
+            outcome = "require_approval"
+        return Verdict(
+            action_id=action.id,
+            outcome=outcome,
+            hits=hits,
+            facts=facts.recorded,
+            policy_version=self.policy.version,
+            resolved_params=params,
+            duration_ms=(time.perf_counter() - started) * 1000,
+        )
+
+
+def resolve_params(action: ProposedAction, facts: FactBundle) -> dict[str, Any]:
+    """Parameters to execute with, computed from facts where the model must not decide."""
+    params = dict(action.params)
+    if action.type == "offer_discount":
+        params = resolve_price_match(params, facts)
+    if action.type == "request_refund" and params.get("amount") is None and facts.order:
+        params["amount"] = float(facts.order.get("refundable_amount", 0.0))
+    return params
+
+
+def _budget_claim(
+    rules: list[Rule], params: dict[str, Any], facts: FactBundle, ctx: ToolContext
+) -> BudgetClaim | None:
+    budget_rule = next((r for r in rules if isinstance(r, SessionBudgetRule)), None)
+    if budget_rule is None:
+        return None
+    return BudgetClaim(
+        scope=session_scope(ctx.session_id),
+        amount=discount_amount(params, facts),
+        cap=budget_rule.params.max_amount,
+    )
+
+
+def _attach_discount_alternative(
+    hits: list[RuleHit], rules: list[Rule], params: dict[str, Any], facts: FactBundle
+) -> None:
+    if not hits or facts.price is None:
+        return
+    best = allowed_percent(rules, params, facts)
+    alternative = (
+        {"sku": params["sku"], "percent": best, "reason": params.get("reason", "goodwill")}
+        if best >= 1 and params.get("reason") != "price_match"
+        else None
+    )
+    for hit in hits:
+        if hit.repair is None:
+            hit.repair = RepairHint(rule_id=hit.rule_id)
+        hit.repair.alternative = alternative
+
+
+def _no_discount_hit(params: dict[str, Any]) -> RuleHit:
+    reason = (
+        "There is no lower competitor price on record to match."
+        if params.get("reason") == "price_match"
+        else "A discount needs a percentage."
+    )
+    return RuleHit(rule_id=NO_DISCOUNT_RULE, kind="discount", effect="deny", reason=reason)
+
+
+def _scope_hit() -> RuleHit:
+    return RuleHit(
+        rule_id=SCOPE_RULE,
+        kind="customer_scope",
+        effect="deny",
+        reason="Actions can only be taken for the customer signed in to this session.",
+    )
+
+
+def _facts_hit(exc: FactsUnavailable) -> RuleHit:
+    if exc.not_found:
+        return RuleHit(
+            rule_id=UNKNOWN_RESOURCE_RULE,
+            kind="facts",
+            effect="deny",
+            reason=f"The {exc.kind} it refers to does not exist: {exc.detail}",
+        )
+    return RuleHit(
+        rule_id=FAIL_CLOSED_RULE,
+        kind="facts",
+        effect="deny",
+        reason=f"The {exc.kind} could not be confirmed right now, so nothing was changed.",
+    )
