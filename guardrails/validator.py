@@ -30,6 +30,7 @@ FAIL_CLOSED_RULE = "system.fail_closed"
 UNKNOWN_RESOURCE_RULE = "system.unknown_resource"
 SCOPE_RULE = "system.customer_scope"
 NO_DISCOUNT_RULE = "system.no_discount_to_apply"
+NOT_IN_CART_RULE = "system.discount_needs_cart_line"
 
 
 def names_other_customer(raw_args: dict[str, Any], ctx: ToolContext) -> bool:
@@ -57,8 +58,8 @@ class Validator:
             return self._verdict(action, [_facts_hit(exc)], FactBundle(), action.params, started)
         params = resolve_params(action, facts)
         hits = [hit for rule in rules if (hit := check(rule, params, facts, ctx)) is not None]
-        if action.type == "offer_discount" and not float(params.get("percent") or 0) > 0:
-            hits.append(_no_discount_hit(params))
+        if action.type == "offer_discount":
+            hits.extend(_discount_preconditions(params, facts))
         verdict = self._verdict(action, hits, facts, params, started)
         if action.type == "offer_discount" and facts.price is not None:
             _attach_discount_alternative(hits, rules, params, facts)
@@ -115,7 +116,7 @@ def _budget_claim(
 def _attach_discount_alternative(
     hits: list[RuleHit], rules: list[Rule], params: dict[str, Any], facts: FactBundle
 ) -> None:
-    if not hits or facts.price is None:
+    if not hits or facts.price is None or any(h.rule_id == NOT_IN_CART_RULE for h in hits):
         return
     best = allowed_percent(rules, params, facts)
     alternative = (
@@ -124,18 +125,39 @@ def _attach_discount_alternative(
         else None
     )
     for hit in hits:
+        if hit.rule_id.startswith("system."):
+            continue
         if hit.repair is None:
             hit.repair = RepairHint(rule_id=hit.rule_id)
         hit.repair.alternative = alternative
 
 
-def _no_discount_hit(params: dict[str, Any]) -> RuleHit:
-    reason = (
-        "There is no lower competitor price on record to match."
-        if params.get("reason") == "price_match"
-        else "A discount needs a percentage."
-    )
-    return RuleHit(rule_id=NO_DISCOUNT_RULE, kind="discount", effect="deny", reason=reason)
+def _discount_preconditions(params: dict[str, Any], facts: FactBundle) -> list[RuleHit]:
+    """A discount must have an amount and a cart line to apply to, whatever the policy."""
+    hits = []
+    if not float(params.get("percent") or 0) > 0:
+        reason = (
+            "There is no lower competitor price on record to match."
+            if params.get("reason") == "price_match"
+            else "A discount needs a percentage."
+        )
+        hits.append(
+            RuleHit(rule_id=NO_DISCOUNT_RULE, kind="discount", effect="deny", reason=reason)
+        )
+    if facts.cart_quantity(str(params.get("sku"))) == 0:
+        hits.append(
+            RuleHit(
+                rule_id=NOT_IN_CART_RULE,
+                kind="discount",
+                effect="deny",
+                reason=f"{params.get('sku')} is not in the cart; add it first, then ask again.",
+                repair=RepairHint(
+                    rule_id=NOT_IN_CART_RULE,
+                    alternative={"action": "add_to_cart", "sku": params.get("sku"), "quantity": 1},
+                ),
+            )
+        )
+    return hits
 
 
 def _scope_hit() -> RuleHit:

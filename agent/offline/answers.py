@@ -236,7 +236,7 @@ def availability_answer(
             lines.append(f"It can't be {words}.")
     if usable:
         lines.append(f"Options for your area ({region}):" if region else "Options for you:")
-        lines += [f"- {delivery.describe(o)}" for o in usable]
+        lines += [f"- {text}" for text in dict.fromkeys(delivery.describe(o) for o in usable)]
     else:
         lines.append("No pickup or delivery option is available for your area right now.")
     return "\n".join(lines)

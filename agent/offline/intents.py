@@ -8,8 +8,7 @@ The order of the checks in ``_kind`` is the precedence between overlapping inten
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from agent.offline import vocab as v
@@ -115,15 +114,11 @@ def classify(text: str, previous_answer: str | None = None) -> Intent:
         competitor=extract_competitor(text),
         discount_reason="loyalty" if v.LOYALTY_RE.search(text) else "goodwill",
         wants_competitor=bool(v.COMPETITOR_ASK_RE.search(text)),
-        refund_method="gift_card" if re.search(r"\bgift ?card\b", text, re.I) else "original",
+        refund_method="gift_card" if v.GIFT_CARD_RE.search(text) else "original",
         priority="urgent" if v.URGENT_RE.search(text) else "normal",
         offer=offer,
     )
-    return _with_kind(base, _kind(base))
-
-
-def _with_kind(intent: Intent, kind: IntentKind) -> Intent:
-    return Intent(**{**intent.__dict__, "kind": kind})
+    return replace(base, kind=_kind(base))
 
 
 def _kind(i: Intent) -> IntentKind:
@@ -163,8 +158,7 @@ def _about_one_item(i: Intent) -> bool:
     """A question about a named or referred item rather than a search over the catalog."""
     if i.skus:
         return True
-    referred = i.ordinal is not None or i.refers_back
-    return referred and not i.search.category and i.search.query is None
+    return (i.ordinal is not None or i.refers_back) and not i.search.filtered
 
 
 def extract_order_id(text: str) -> str | None:
@@ -241,6 +235,10 @@ def extract_search(text: str) -> tuple[SearchSlots, Fulfillment | None]:
     surface = v.SURFACE_RE.search(text)
     if surface and category in (None, "running-shoes"):
         attributes.append(("surface", surface.group(1).lower()))
+    gender = v.GENDER_RE.search(rest)
+    if gender and category in (None, "running-shoes", "apparel"):
+        value = "women" if gender.group(1) else "men" if gender.group(2) else "unisex"
+        attributes.append(("gender", value))
     gpu = v.GPU_RE.search(rest)
     if gpu:
         suffix = " Ti" if gpu.group(3) else ""
@@ -251,7 +249,7 @@ def extract_search(text: str) -> tuple[SearchSlots, Fulfillment | None]:
     screen = v.SCREEN_RE.search(rest)
     if screen and category in (None, "gaming-laptops"):
         attributes.append(("screen_in", screen.group(1)))
-    for pattern in (v.GPU_RE, v.RAM_RE, v.SCREEN_RE, v.WIDTH_RE, v.SURFACE_RE):
+    for pattern in (v.GPU_RE, v.RAM_RE, v.SCREEN_RE, v.WIDTH_RE, v.SURFACE_RE, v.GENDER_RE):
         rest = pattern.sub(" ", rest)
 
     min_price, max_price, rest = _price_range(rest)

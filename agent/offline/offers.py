@@ -24,11 +24,12 @@ _REASON_WORDS: dict[DiscountReason, str] = {
 }
 _WORD_REASONS = {words: reason for reason, words in _REASON_WORDS.items()}
 
+# The item is "Name (SKU)" or a bare SKU when the name was not known.
 _DISCOUNT_OFFER_RE = re.compile(
-    r"I can offer (\d+(?:\.\d+)?)% off [^\n]*?\(([A-Z]{3}-\d{5})\) as "
+    r"I can offer (\d+(?:\.\d+)?)% off (?:[^\n]*?\()?([A-Z]{3}-\d{5})\)? as "
     r"(a goodwill discount|a loyalty discount|a price match)(?: with (.+?))? instead"
 )
-_ADD_OFFER_RE = re.compile(r"I can add (\d+) of [^\n]*?\(([A-Z]{3}-\d{5})\) instead")
+_ADD_OFFER_RE = re.compile(r"I can add (\d+) of (?:[^\n]*?\()?([A-Z]{3}-\d{5})\)? instead")
 
 
 @dataclass(frozen=True)

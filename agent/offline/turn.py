@@ -15,9 +15,10 @@ from typing import Any
 from agent.models.base import ChatMessage, ToolCall, read_envelope
 from agent.offline.vocab import ORDER_RE, SKU_RE
 
-# "- Pegasus 41 (RUN-00042): $89.99" in a listing, "20% off Pegasus 41 (RUN-00042)" in an offer.
+# "- Pegasus 41 (RUN-00042): $89.99" in a listing, "20% off Pegasus 41 (RUN-00042)" in an
+# offer, "Added Pegasus 41 (RUN-00042)" in a confirmation. Names may hold parentheses.
 _NAMED_SKU_RE = re.compile(
-    r"(?:^\s*-\s*(?:\d+ × )?|\b(?:off|of) )([^\n()]+?)\s\(([A-Z]{3}-\d{5})\)", re.M
+    r"(?:^\s*-\s*(?:\d+ × )?|\b(?:off|of|Added|Removed) )(\S[^\n]*?) \(([A-Z]{3}-\d{5})\)", re.M
 )
 _NO_RESULT = {"status": "error", "error": {"code": "no_result", "message": "no tool result"}}
 

@@ -35,6 +35,7 @@ GPU_RE = re.compile(r"\b(rtx|gtx)\s*-?\s*(\d{4})(\s*ti)?\b", re.I)
 RAM_RE = re.compile(r"\b(\d{1,3})\s*gb\s*(?:of\s*)?(?:ram|memory)\b", re.I)
 SCREEN_RE = re.compile(r"\b(\d{2}(?:\.\d)?)\s*(?:-?\s*inch(?:es)?|\"|in\b)", re.I)
 SURFACE_RE = re.compile(r"\b(trail|road)\b", re.I)
+GENDER_RE = re.compile(r"\b(?:(women|ladies|female)|(men|male)|(unisex))(?:'?s)?\b", re.I)
 QUANTITY_RE = re.compile(
     r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\s*(?:x\b|of\b|pairs?\b"
     r"|units?\b|items?\b|more\b|copies\b|(?=[A-Za-z]{3}-\d{5}))|\bquantity\s*:?\s*(\d{1,2})\b",
@@ -137,7 +138,8 @@ ORDER_STATUS_RE = re.compile(
     r"|\bhas my\b.*\b(?:arrived|shipped)\b",
     re.I,
 )
-ORDER_WORD_RE = re.compile(r"\b(?:my|the|that|this|an?) (?:\w+ )?orders?\b|\border\b", re.I)
+ORDER_WORD_RE = re.compile(r"\borders?\b", re.I)
+GIFT_CARD_RE = re.compile(r"\bgift ?card\b", re.I)
 PRICE_MATCH_RE = re.compile(
     r"\bprice[- ]?match\b|\bmatch (?:the |their |a |that )?(?:price|competitor)\b"
     r"|\bmatch\b.*\$|\bcheaper (?:at|on|elsewhere|somewhere)\b"

@@ -99,11 +99,22 @@ async def test_tool_calling_plan_then_verified_answer(
     assert read_envelope(tool_message["content"])["data"]["list_price"] == price
 
 
+async def _put_in_cart(arbiter: Arbiter, sku: str) -> None:
+    cart = await arbiter.client.post(
+        "/carts", json={"customer_id": SAMPLE_CUSTOMER_ID}, idempotency_key="test-cart"
+    )
+    await arbiter.client.post(
+        f"/carts/{cart['cart_id']}/lines", json={"sku": sku, "quantity": 1},
+        idempotency_key="test-line",
+    )
+
+
 async def test_discount_above_cap_is_denied_and_not_claimed(
     open_arbiter: OpenArbiter, httpx2_mock: respx.Router
 ) -> None:
     async with open_arbiter(model()) as arbiter:
         sku = await _sku_in_stock(arbiter)
+        await _put_in_cart(arbiter, sku)
         args = json.dumps({"sku": sku, "percent": 50, "reason": "goodwill", "competitor": None})
         seen = script(
             httpx2_mock,

@@ -31,3 +31,16 @@ def error_code(response: httpx.Response) -> str:
     assert set(body["error"]) == {"code", "message"}
     code: str = body["error"]["code"]
     return code
+
+
+async def new_cart(client: httpx.AsyncClient, customer_id: str = DEMO) -> str:
+    """Open a cart for the customer and return its id."""
+    response = await post(client, "/carts", {"customer_id": customer_id})
+    assert response.status_code == 201, response.text
+    cart_id: str = response.json()["cart_id"]
+    return cart_id
+
+
+async def add(client: httpx.AsyncClient, cart_id: str, sku: str, quantity: int = 1) -> httpx.Response:
+    """Add a line to a cart."""
+    return await post(client, f"/carts/{cart_id}/lines", {"sku": sku, "quantity": quantity})

@@ -13,6 +13,32 @@ from agent.offline.planner import plan_step
 
 Responder = Callable[[ToolCall], str]
 
+# One utterance per intent (and a few variants), for the cross-cutting tests.
+UTTERANCES = [
+    "I need running shoes size 10 under $120 that I can pick up today",
+    "show me gaming laptops with an RTX 4070 under $2000",
+    "price of the Pegasus",
+    "how much is RUN-00042",
+    "is RUN-00042 available for delivery tomorrow?",
+    "apply RUNNER10",
+    "any promo codes?",
+    "can I get 50% off RUN-00042",
+    "give me a discount",
+    "price match RunMart at $89",
+    "add RUN-00042 to my cart",
+    "remove RUN-00042 from my cart",
+    "what's in my cart",
+    "where is my order O100123",
+    "order status",
+    "I want to return order O100123",
+    "refund my order O100123",
+    "cancel order O100123",
+    "I want to return my shoes",
+    "talk to a human",
+    "hi",
+    "tell me a joke",
+]
+
 PICKUP_READY = "2026-11-24T16:30:00-06:00"
 PICKUP_LATER = "2026-11-25T12:00:00-06:00"
 

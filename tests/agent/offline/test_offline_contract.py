@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agent.models.base import ChatMessage
-from tests.agent.offline.offline_support import assistant, run_turn, user
-from tests.agent.offline.test_offline_planner import UTTERANCES
+from tests.agent.offline.offline_support import UTTERANCES, assistant, run_turn, user
 from tools.registry import get_tool, openai_tools
 
 LISTING = assistant("- Pegasus 41 (RUN-00042): $89.99\n- Ghost 16 (RUN-00043): $109.99")

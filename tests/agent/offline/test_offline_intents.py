@@ -17,6 +17,7 @@ KINDS = [
     ("price of the Pegasus", "search"),
     ("how much is RUN-00042", "price_check"),
     ("how much is it?", "price_check"),
+    ("how much is it compared to competitors?", "price_check"),
     ("is RUN-00042 in stock?", "availability"),
     ("can I pick it up today?", "availability"),
     ("apply RUNNER10", "promo"),
@@ -78,6 +79,8 @@ SEARCH_SLOTS: list[tuple[str, dict[str, Any]]] = [
     ("running socks", {"category": "running-accessories"}),
     ("yoga mat", {"category": "home-fitness"}),
     ("a hoodie", {"category": "apparel"}),
+    ("women's trail running shoes size 9", {"gender": "women", "surface": "trail", "query": None}),
+    ("mens sneakers", {"gender": "men", "query": None}),
     ("video games for the weekend", {"category": "video-games", "query": "weekend"}),
 ]
 
@@ -175,8 +178,9 @@ def test_yes_needs_an_offer_in_the_previous_answer() -> None:
     ],
 )
 def test_offer_round_trips_through_text(offer: Offer) -> None:
-    text = "I can't do that: the cap is lower.\n" + offer_sentence(offer, f"Shoe ({offer.sku})")
-    assert parse_offer(text) == offer
+    for label in (f"Shoe (Size 10) ({offer.sku})", offer.sku):
+        text = "I can't do that: the cap is lower.\n" + offer_sentence(offer, label)
+        assert parse_offer(text) == offer
 
 
 def test_no_offer_in_plain_text() -> None:

@@ -12,6 +12,7 @@ from agent.offline import OfflinePlanner
 from agent.offline.planner import plan_step
 from tests.agent.offline.offline_support import (
     PICKUP_READY,
+    UTTERANCES,
     World,
     assistant,
     error,
@@ -265,32 +266,6 @@ def test_missing_tool_message_reads_as_error() -> None:
     messages = [user("how much is RUN-00042"), ChatMessage(role="assistant", tool_calls=[call])]
     response = plan_step(ModelRequest(messages=messages))
     assert not response.tool_calls and "couldn't confirm" in (response.text or "")
-
-
-UTTERANCES = [
-    ISSUE,
-    "show me gaming laptops with an RTX 4070 under $2000",
-    "price of the Pegasus",
-    "how much is RUN-00042",
-    "is RUN-00042 available for delivery tomorrow?",
-    "apply RUNNER10",
-    "any promo codes?",
-    "can I get 50% off RUN-00042",
-    "give me a discount",
-    "price match RunMart at $89",
-    "add RUN-00042 to my cart",
-    "remove RUN-00042 from my cart",
-    "what's in my cart",
-    "where is my order O100123",
-    "order status",
-    "I want to return order O100123",
-    "refund my order O100123",
-    "cancel order O100123",
-    "I want to return my shoes",
-    "talk to a human",
-    "hi",
-    "tell me a joke",
-]
 
 
 def _always(envelope: str) -> Any:
