@@ -38,25 +38,35 @@ _DELIVERY_CONTEXT = re.compile(
     r"\b(pick(?:ed|ing)?\b.{0,16}?\bup|pickup|collect\w*|deliver\w*|arriv\w*|ready|ship\w*)\b",
     re.I,
 )
-_ACTION_CLAIMS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
-    (re.compile(r"\b(added|i've added|has been added)\b", re.I), frozenset({"add_to_cart"})),
-    (re.compile(r"\bremoved\b", re.I), frozenset({"remove_from_cart"})),
-    (re.compile(r"\bapplied\b", re.I), frozenset({"apply_promotion", "offer_discount"})),
-    (re.compile(r"\breserved\b", re.I), frozenset({"reserve_inventory"})),
+_ActionClaim = tuple[re.Pattern[str], frozenset[str], str | None]
+_ACTION_CLAIMS: tuple[_ActionClaim, ...] = (
+    # (pattern, action types whose execution verifies it, a status value in this turn's
+    # data that also verifies it: "your order was cancelled" is true of a cancelled order)
+    (re.compile(r"\b(added|i've added|has been added)\b", re.I), frozenset({"add_to_cart"}), None),
+    (re.compile(r"\bremoved\b", re.I), frozenset({"remove_from_cart"}), None),
+    (re.compile(r"\bapplied\b", re.I), frozenset({"apply_promotion", "offer_discount"}), None),
+    (re.compile(r"\breserved\b", re.I), frozenset({"reserve_inventory"}), None),
     (
         re.compile(r"\b(refunded|refund (?:has been|was) (?:issued|processed))\b", re.I),
         frozenset({"request_refund"}),
+        "refunded",
     ),
     (
         re.compile(r"\breturn (?:is|has been|was) authori[sz]ed\b", re.I),
         frozenset({"request_return"}),
+        "authorized",
     ),
-    (re.compile(r"\b(cancell?ed)\b", re.I), frozenset({"cancel_order"})),
+    (re.compile(r"\b(cancell?ed)\b", re.I), frozenset({"cancel_order"}), "cancelled"),
     (
         re.compile(r"\b(escalated|(?:ticket|case) (?:has been|was) (?:opened|created))\b", re.I),
         frozenset({"escalate_to_human"}),
+        None,
     ),
-    (re.compile(r"\b(promised|delivery is confirmed)\b", re.I), frozenset({"promise_delivery"})),
+    (
+        re.compile(r"\b(promised|delivery is confirmed)\b", re.I),
+        frozenset({"promise_delivery"}),
+        None,
+    ),
 )
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+")
 
@@ -67,6 +77,7 @@ class VerifiedFacts:
 
     numbers: list[float] = field(default_factory=list)
     executed_types: set[str] = field(default_factory=set)
+    statuses: set[str] = field(default_factory=set)
     has_delivery_today: bool = False
     has_delivery_any: bool = False
 
@@ -86,6 +97,7 @@ def collect_facts(
         data = envelope.get("data")
         if envelope.get("status") in ("ok", "executed") and isinstance(data, dict):
             _note_delivery(data, facts)
+            facts.statuses.update(_statuses(data))
     for execution in executions:
         if execution.status == "executed":
             facts.executed_types.add(execution.type)
@@ -100,6 +112,22 @@ def _note_delivery(data: dict[str, Any], facts: VerifiedFacts) -> None:
             facts.has_delivery_any = True
             if option.get("ready_today") or option.get("kind") == "same_day":
                 facts.has_delivery_today = True
+
+
+def _statuses(value: Any) -> set[str]:
+    """Every ``status`` value in a result, plus "refunded" when refunds are on record."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        if isinstance(value.get("status"), str):
+            found.add(value["status"])
+        if value.get("refunds"):
+            found.add("refunded")
+        for item in value.values():
+            found |= _statuses(item)
+    elif isinstance(value, list):
+        for item in value:
+            found |= _statuses(item)
+    return found
 
 
 def check_claims(text: str, facts: VerifiedFacts) -> list[ClaimCheck]:
@@ -145,9 +173,9 @@ def _sentence_claims(sentence: str, facts: VerifiedFacts) -> list[ClaimCheck]:
                     detail="needs an available delivery option",
                 )
             )
-    for pattern, types in _ACTION_CLAIMS:
+    for pattern, types, status in _ACTION_CLAIMS:
         if pattern.search(sentence):
-            verified = bool(types & facts.executed_types)
+            verified = bool(types & facts.executed_types) or status in facts.statuses
             checks.append(
                 ClaimCheck(
                     kind="action",

@@ -67,19 +67,24 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         errors = exc.errors()
         first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
-        message = f"{_field_of(first.get('loc', ()))}: {first.get('msg', 'invalid')}"
-        return validation_error_response(message)
+        field = _field_of(first.get("loc", ()))
+        return ApiError(
+            422, "validation_error", f"{field}: {first.get('msg', 'invalid')}"
+        ).response()
 
-    async def on_http(_: Request, exc: Exception) -> JSONResponse:
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         code = _HTTP_CODES.get(exc.status_code, "http_error")
-        return ApiError(exc.status_code, code, str(exc.detail)).response()
+        message = str(exc.detail)
+        if exc.status_code in (404, 405) and message in ("Not Found", "Method Not Allowed"):
+            message = f"{message}: {request.method} {request.url.path}"
+        return ApiError(exc.status_code, code, message).response()
+
+    async def on_crash(_: Request, exc: Exception) -> JSONResponse:
+        # Starlette re-raises after responding, so the failure is still logged.
+        return ApiError(500, "internal_error", type(exc).__name__).response()
 
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
-
-
-def validation_error_response(message: str) -> JSONResponse:
-    """422 ``validation_error`` with a ready message (``field: reason``)."""
-    return ApiError(422, "validation_error", message).response()
+    app.add_exception_handler(Exception, on_crash)

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 from typing import Any
 
 import pytest
 from httpcore2._backends.auto import AutoBackend
 from httpcore2._backends.sync import SyncBackend
+
+from agent.models.base import ChatModel
+from agent.runtime import Arbiter
+from arbiter.settings import Settings
 
 
 class RealModelCallError(AssertionError):
@@ -42,3 +50,52 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(("ARBITER_", "OPENAI_")):
             monkeypatch.delenv(name)
+
+
+SANDBOX_NOW = "2026-11-24T10:30:00-06:00"
+
+
+@pytest.fixture(scope="session")
+def seeded_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One seeded sandbox database per test session; tests get copies."""
+    from sandbox.seed import seed_database
+
+    previous = os.environ.get("ARBITER_SANDBOX_CLOCK")
+    os.environ["ARBITER_SANDBOX_CLOCK"] = SANDBOX_NOW
+    try:
+        path = tmp_path_factory.mktemp("sandbox") / "sandbox.sqlite"
+        seed_database(path)
+    finally:
+        if previous is None:
+            os.environ.pop("ARBITER_SANDBOX_CLOCK", None)
+        else:
+            os.environ["ARBITER_SANDBOX_CLOCK"] = previous
+    return path
+
+
+@pytest.fixture
+def settings(tmp_path: Path, seeded_sandbox: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings over a fresh copy of the seeded sandbox, offline planner, fixed clock."""
+    monkeypatch.setenv("ARBITER_SANDBOX_CLOCK", SANDBOX_NOW)
+    shutil.copy(seeded_sandbox, tmp_path / "sandbox.sqlite")
+    return Settings(data_dir=tmp_path, planner="offline")
+
+
+OpenArbiter = Callable[..., AbstractAsyncContextManager[Arbiter]]
+
+
+@pytest.fixture
+def open_arbiter(settings: Settings) -> OpenArbiter:
+    """Open an Arbiter over the test's settings, optionally with a given model."""
+
+    def opener(model: ChatModel | None = None) -> AbstractAsyncContextManager[Arbiter]:
+        return Arbiter.open(settings, model=model)
+
+    return opener
+
+
+@pytest.fixture
+async def arbiter(open_arbiter: OpenArbiter) -> AsyncIterator[Arbiter]:
+    """An Arbiter with the offline planner."""
+    async with open_arbiter() as opened:
+        yield opened

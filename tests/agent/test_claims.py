@@ -11,17 +11,26 @@ def _tool(name: str, content: str) -> ChatMessage:
 
 def _execution(kind: str, status: str = "executed") -> ExecutionRecord:
     return ExecutionRecord(
-        action_id="act_1", type=kind, params={}, idempotency_key="k", status=status,
-        started_at=datetime.now(UTC), duration_ms=1.0,
+        action_id="act_1",
+        type=kind,
+        params={},
+        idempotency_key="k",
+        status=status,
+        started_at=datetime.now(UTC),
+        duration_ms=1.0,
     )
 
 
 PRICE = _tool("get_price", tool_envelope("ok", data={"sku": "RUN-00001", "list_price": 89.99}))
 DENIED = _tool(
     "offer_discount",
-    tool_envelope("denied", action="offer_discount", rule_ids=["discount.max_percent"],
-                  reasons=["A 50% discount exceeds the maximum of 20% for running-shoes."],
-                  repair=None),
+    tool_envelope(
+        "denied",
+        action="offer_discount",
+        rule_ids=["discount.max_percent"],
+        reasons=["A 50% discount exceeds the maximum of 20% for running-shoes."],
+        repair=None,
+    ),
 )
 
 
@@ -60,8 +69,22 @@ def test_action_claim_verified_by_an_execution() -> None:
 
 def test_same_day_claims_need_a_confirmed_option() -> None:
     options = {"options": [{"kind": "store_pickup", "available": True, "ready_today": False}]}
-    facts = collect_facts("pick up today?", [_tool("get_delivery_options", tool_envelope("ok", data=options))], [])
-    assert not all(c.verified for c in check_claims("You can pick it up today at the store.", facts))
+    facts = collect_facts(
+        "pick up today?", [_tool("get_delivery_options", tool_envelope("ok", data=options))], []
+    )
+    assert not all(
+        c.verified for c in check_claims("You can pick it up today at the store.", facts)
+    )
     options["options"][0]["ready_today"] = True
-    facts = collect_facts("pick up today?", [_tool("get_delivery_options", tool_envelope("ok", data=options))], [])
+    facts = collect_facts(
+        "pick up today?", [_tool("get_delivery_options", tool_envelope("ok", data=options))], []
+    )
     assert all(c.verified for c in check_claims("You can pick it up today at the store.", facts))
+
+
+def test_a_status_in_this_turns_data_verifies_a_state_claim() -> None:
+    order = {"order_id": "O100009", "status": "cancelled", "refunds": []}
+    facts = collect_facts("status?", [_tool("get_order", tool_envelope("ok", data=order))], [])
+    assert all(c.verified for c in check_claims("Order O100009 was cancelled.", facts))
+    facts = collect_facts("status?", [PRICE], [])
+    assert not all(c.verified for c in check_claims("Order O100009 was cancelled.", facts))

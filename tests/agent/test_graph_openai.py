@@ -14,11 +14,11 @@ import httpcore2
 import httpx
 import respx
 
-from agent.models.openai_model import OpenAIChatModel
 from agent.models.base import read_envelope
+from agent.models.openai_model import OpenAIChatModel
 from agent.runtime import Arbiter
 from sandbox.seed import SAMPLE_CUSTOMER_ID
-from tests.agent.conftest import OpenArbiter
+from tests.conftest import OpenArbiter
 from tools.facts import read_cart, read_price
 
 LLM = "http://llm.test/v1"
@@ -104,7 +104,8 @@ async def _put_in_cart(arbiter: Arbiter, sku: str) -> None:
         "/carts", json={"customer_id": SAMPLE_CUSTOMER_ID}, idempotency_key="test-cart"
     )
     await arbiter.client.post(
-        f"/carts/{cart['cart_id']}/lines", json={"sku": sku, "quantity": 1},
+        f"/carts/{cart['cart_id']}/lines",
+        json={"sku": sku, "quantity": 1},
         idempotency_key="test-line",
     )
 
@@ -183,8 +184,11 @@ async def test_malformed_and_unknown_tool_calls_are_fed_back_not_executed(
 
     assert result.record.proposals == [] and result.record.executions == []
     assert cart is None or cart["lines"] == []
-    replies = {m["tool_call_id"]: read_envelope(m["content"]) for m in seen[1]["messages"]
-               if m["role"] == "tool"}
+    replies = {
+        m["tool_call_id"]: read_envelope(m["content"])
+        for m in seen[1]["messages"]
+        if m["role"] == "tool"
+    }
     assert replies["call_1"]["error"]["code"] == "invalid_arguments"
     assert replies["call_2"]["error"]["code"] == "unknown_tool"
     assert replies["call_3"]["error"]["code"] == "invalid_arguments"

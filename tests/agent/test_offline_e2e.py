@@ -30,9 +30,7 @@ async def _customer(arbiter: Arbiter) -> dict[str, Any]:
 
 
 async def test_constrained_search_with_pickup_today(arbiter: Arbiter) -> None:
-    result = await _ask(
-        arbiter, "I need running shoes size 10 under $120 that I can pick up today"
-    )
+    result = await _ask(arbiter, "I need running shoes size 10 under $120 that I can pick up today")
     record = result.record
     assert _tools(result)[0] == "search_products"
     search = record.context[0].args
@@ -41,18 +39,24 @@ async def test_constrained_search_with_pickup_today(arbiter: Arbiter) -> None:
     listed = SKU.findall(result.text)
     assert listed, result.text
     region = (await _customer(arbiter))["region"]
-    locations = {loc["location_id"]: loc for loc in await arbiter.client.get("/inventory/locations")}
+    locations = {
+        loc["location_id"]: loc for loc in await arbiter.client.get("/inventory/locations")
+    }
     for sku in set(listed):
         price = (await read_price(arbiter.client, sku))["list_price"]
         product = await read_product(arbiter.client, sku)
         assert f"${price:.2f}" in result.text
         assert price < 120 and product["attributes"]["size"] == "10"
         options = next(
-            c.result for c in record.context
+            c.result
+            for c in record.context
             if c.tool == "get_delivery_options" and c.args["sku"] == sku
         )
-        pickup = [o for o in options["options"] if o["kind"] == "store_pickup" and o["available"]
-                  and o["ready_today"]]
+        pickup = [
+            o
+            for o in options["options"]
+            if o["kind"] == "store_pickup" and o["available"] and o["ready_today"]
+        ]
         assert pickup and all(locations[o["location_id"]]["region"] == region for o in pickup)
     assert not record.output_repaired and record.executions == []
 
@@ -111,7 +115,9 @@ async def test_offered_alternative_is_applied_only_after_yes(arbiter: Arbiter) -
 
 async def test_price_match_uses_the_competitor_price_on_record(arbiter: Arbiter) -> None:
     result = await _ask(
-        arbiter, "add RUN-00005 to my cart", "RunnerDepot has RUN-00005 cheaper, can you price match?"
+        arbiter,
+        "add RUN-00005 to my cart",
+        "RunnerDepot has RUN-00005 cheaper, can you price match?",
     )
     verdict = result.record.verdicts[0]
     proposal = result.record.proposals[0]
@@ -148,7 +154,8 @@ async def test_another_customers_order_is_out_of_scope(arbiter: Arbiter) -> None
     result = await _ask(arbiter, f"where is my order {other}?")
     assert result.record.context[0].status == "error"
     assert result.record.context[0].error == {
-        "code": "out_of_scope", "message": result.record.context[0].error["message"]
+        "code": "out_of_scope",
+        "message": result.record.context[0].error["message"],
     }
     assert other not in [e.params.get("order_id") for e in result.record.executions]
 

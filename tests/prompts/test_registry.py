@@ -17,8 +17,13 @@ def test_every_template_is_pinned_in_the_lock_file() -> None:
 
 def test_render_is_deterministic_and_strict() -> None:
     template = get_template("shopper.system")
-    values = dict(customer_name="Ana", customer_id="C1001", region="west",
-                  loyalty_tier="gold", channel="shopper")
+    values = {
+        "customer_name": "Ana",
+        "customer_id": "C1001",
+        "region": "west",
+        "loyalty_tier": "gold",
+        "channel": "shopper",
+    }
     first, second = template.render(**values), template.render(**values)
     assert first.text == second.text and "C1001" in first.text
     assert messages_sha256([{"role": "system", "content": first.text}]) == messages_sha256(

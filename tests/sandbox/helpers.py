@@ -41,6 +41,8 @@ async def new_cart(client: httpx.AsyncClient, customer_id: str = DEMO) -> str:
     return cart_id
 
 
-async def add(client: httpx.AsyncClient, cart_id: str, sku: str, quantity: int = 1) -> httpx.Response:
+async def add(
+    client: httpx.AsyncClient, cart_id: str, sku: str, quantity: int = 1
+) -> httpx.Response:
     """Add a line to a cart."""
     return await post(client, f"/carts/{cart_id}/lines", {"sku": sku, "quantity": quantity})

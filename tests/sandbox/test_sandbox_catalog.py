@@ -3,36 +3,36 @@
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 import httpx
 
 from tests.sandbox.helpers import error_code
 
 
-async def search(client: httpx.AsyncClient, **params: object) -> dict[str, list[dict[str, object]]]:
+async def search(client: httpx.AsyncClient, **params: Any) -> dict[str, Any]:
     response = await client.get("/catalog/products", params={"limit": 50, **params})
     assert response.status_code == 200, response.text
-    body: dict[str, list[dict[str, object]]] = response.json()
+    body: dict[str, Any] = response.json()
     return body
 
 
 async def test_category_brand_and_price_filters(client: httpx.AsyncClient) -> None:
-    body = await search(client, category="running-shoes", brand="stride", min_price=80,
-                        max_price=100)
+    body = await search(
+        client, category="running-shoes", brand="stride", min_price=80, max_price=100
+    )
     assert body["items"]
     for item in body["items"]:
         assert item["category"] == "running-shoes"
         assert item["brand"] == "Stride"
-        assert 80 <= float(str(item["list_price"])) <= 100
+        assert 80 <= item["list_price"] <= 100
 
 
 async def test_attribute_filters_are_anded(client: httpx.AsyncClient) -> None:
     body = await search(client, attr=["size:10", "width:wide"])
     assert body["items"]
     for item in body["items"]:
-        attributes = item["attributes"]
-        assert isinstance(attributes, dict)
-        assert attributes["size"] == "10" and attributes["width"] == "wide"
+        assert item["attributes"]["size"] == "10" and item["attributes"]["width"] == "wide"
 
 
 async def test_text_search_ranks_and_orders_by_sku(client: httpx.AsyncClient) -> None:
@@ -40,9 +40,8 @@ async def test_text_search_ranks_and_orders_by_sku(client: httpx.AsyncClient) ->
     assert body["total"] == len(body["items"]) > 0
     for item in body["items"]:
         assert item["category"] == "gaming-laptops"
-        assert isinstance(item["attributes"], dict)
         assert item["attributes"]["gpu"] == "RTX 4070"
-    skus = [str(i["sku"]) for i in body["items"]]
+    skus = [i["sku"] for i in body["items"]]
     assert skus == sorted(skus)  # equal relevance -> SKU order
 
 
@@ -57,16 +56,25 @@ async def test_in_stock_filter(client: httpx.AsyncClient, db: sqlite3.Connection
         "SELECT sku FROM stock GROUP BY sku HAVING SUM(on_hand) = 0 ORDER BY sku"
     ).fetchone()[0]
     category = db.execute("SELECT category FROM products WHERE sku = ?", (sold_out,)).fetchone()[0]
-    listed_in = {i["sku"] for i in (await search(client, category=category, in_stock="true"))["items"]}
-    listed_out = {i["sku"] for i in (await search(client, category=category, in_stock="false"))["items"]}
+    listed_in = {
+        i["sku"] for i in (await search(client, category=category, in_stock="true"))["items"]
+    }
+    listed_out = {
+        i["sku"] for i in (await search(client, category=category, in_stock="false"))["items"]
+    }
     assert sold_out not in listed_in
     assert sold_out in listed_out
 
 
 async def test_pagination(client: httpx.AsyncClient) -> None:
-    first = (await client.get("/catalog/products", params={"category": "apparel", "limit": 5})).json()
-    second = (await client.get("/catalog/products",
-                               params={"category": "apparel", "limit": 5, "offset": 5})).json()
+    first = (
+        await client.get("/catalog/products", params={"category": "apparel", "limit": 5})
+    ).json()
+    second = (
+        await client.get(
+            "/catalog/products", params={"category": "apparel", "limit": 5, "offset": 5}
+        )
+    ).json()
     assert first["total"] == second["total"] == 60
     assert len(first["items"]) == len(second["items"]) == 5
     assert first["items"][-1]["sku"] < second["items"][0]["sku"]
@@ -83,8 +91,15 @@ async def test_product_detail(client: httpx.AsyncClient) -> None:
 async def test_categories(client: httpx.AsyncClient) -> None:
     categories = (await client.get("/catalog/categories")).json()
     names = {c["category"] for c in categories}
-    assert {"running-shoes", "gaming-laptops", "laptop-accessories", "running-accessories",
-            "apparel", "video-games", "home-fitness"} <= names
+    assert {
+        "running-shoes",
+        "gaming-laptops",
+        "laptop-accessories",
+        "running-accessories",
+        "apparel",
+        "video-games",
+        "home-fitness",
+    } <= names
     assert sum(c["count"] for c in categories) >= 300
 
 

@@ -13,8 +13,9 @@ SKU = "RUN-00005"  # size-10 Stride on the shelf at ST-CHICAGO in the seed
 
 
 async def options(client: httpx.AsyncClient, sku: str = SKU, **params: Any) -> list[dict[str, Any]]:
-    response = await client.get("/fulfillment/options",
-                                params={"sku": sku, "region": "central", **params})
+    response = await client.get(
+        "/fulfillment/options", params={"sku": sku, "region": "central", **params}
+    )
     assert response.status_code == 200, response.text
     found: list[dict[str, Any]] = response.json()["options"]
     return found
@@ -91,8 +92,9 @@ async def test_postcode_and_restricted_regions(
     restricted = db.execute(
         "SELECT sku FROM products WHERE restricted_regions LIKE '%west%' ORDER BY sku"
     ).fetchone()[0]
-    found = (await client.get("/fulfillment/options",
-                              params={"sku": restricted, "region": "west"})).json()["options"]
+    found = (
+        await client.get("/fulfillment/options", params={"sku": restricted, "region": "west"})
+    ).json()["options"]
     assert found and not any(o["available"] for o in found)
     missing = await client.get("/fulfillment/options", params={"sku": SKU})
     assert missing.status_code == 422 and "region" in missing.json()["error"]["message"]

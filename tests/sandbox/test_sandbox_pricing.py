@@ -31,16 +31,21 @@ async def test_brand_without_map(client: httpx.AsyncClient, db: sqlite3.Connecti
 
 
 async def test_bulk_prices_omit_unknown(client: httpx.AsyncClient) -> None:
-    body = (await client.get("/pricing/prices", params={"skus": "RUN-00001,NOPE-1,LAP-00001"})).json()
+    body = (
+        await client.get("/pricing/prices", params={"skus": "RUN-00001,NOPE-1,LAP-00001"})
+    ).json()
     assert [p["sku"] for p in body["items"]] == ["RUN-00001", "LAP-00001"]
 
 
 async def test_admin_price_and_competitor_updates(client: httpx.AsyncClient) -> None:
-    updated = await client.put("/admin/prices/RUN-00001", json={"list_price": 84.99, "map_price": None})
+    updated = await client.put(
+        "/admin/prices/RUN-00001", json={"list_price": 84.99, "map_price": None}
+    )
     assert updated.status_code == 200
     assert updated.json()["list_price"] == 84.99 and updated.json()["map_price"] is None
     added = await client.post(
-        "/admin/competitor-prices", json={"sku": "RUN-00001", "competitor": "MegaMart", "price": 79.99}
+        "/admin/competitor-prices",
+        json={"sku": "RUN-00001", "competitor": "MegaMart", "price": 79.99},
     )
     assert added.status_code == 201
     newest = added.json()["competitor_prices"][0]

@@ -14,7 +14,8 @@ SHOE = "RUN-00005"  # Stride, 89.99
 def _customer(db: sqlite3.Connection, tier: str) -> str:
     row = db.execute(
         "SELECT customer_id FROM customers WHERE loyalty_tier = ? AND region = 'central' "
-        "ORDER BY customer_id", (tier,)
+        "ORDER BY customer_id",
+        (tier,),
     ).fetchone()
     return str(row[0])
 
@@ -31,12 +32,15 @@ async def test_listing_filters(client: httpx.AsyncClient, db: sqlite3.Connection
     inactive = {p["code"] for p in everything if not p["active"]}
     assert inactive == {"SUMMER25", "BLACKFRIDAY30"}
     bronze = _customer(db, "bronze")
-    for_bronze = {p["code"] for p in
-                  (await client.get("/promotions", params={"customer_id": bronze})).json()["items"]}
+    for_bronze = {
+        p["code"]
+        for p in (await client.get("/promotions", params={"customer_id": bronze})).json()["items"]
+    }
     assert "GOLD15" not in for_bronze and "RUNNER10" in for_bronze
     for_laptops = (await client.get("/promotions", params={"category": "gaming-laptops"})).json()
-    assert all(p["eligibility"]["categories"] in (None, ["gaming-laptops"])
-               for p in for_laptops["items"])
+    assert all(
+        p["eligibility"]["categories"] in (None, ["gaming-laptops"]) for p in for_laptops["items"]
+    )
     detail = (await client.get("/promotions/GAMER50")).json()
     assert detail["eligibility"]["min_spend"] == 1000 and detail["stackable"] is False
 
@@ -92,6 +96,7 @@ async def test_promotion_stops_applying_when_cart_no_longer_qualifies(
     await add(client, cart_id, SHOE)
     await add(client, cart_id, "RAC-00001")
     assert (await apply(client, cart_id, "RUNNER10")).json()["promotions"] == ["RUNNER10"]
-    removed = await client.delete(f"/carts/{cart_id}/lines/{SHOE}",
-                                  headers={"Idempotency-Key": "remove-shoe"})
+    removed = await client.delete(
+        f"/carts/{cart_id}/lines/{SHOE}", headers={"Idempotency-Key": "remove-shoe"}
+    )
     assert removed.json()["promotions"] == [] and removed.json()["total"] == 19.99

@@ -84,8 +84,9 @@ def test_data_covers_the_interesting_cases(db: sqlite3.Connection) -> None:
     assert partial > 0
     assert db.execute("SELECT COUNT(*) FROM support_issues").fetchone()[0] > 0
     assert db.execute("SELECT COUNT(*) FROM prices WHERE map_cents IS NOT NULL").fetchone()[0]
-    margins = db.execute("SELECT MIN(cost_cents * 1.0 / list_cents), "
-                         "MAX(cost_cents * 1.0 / list_cents) FROM prices").fetchone()
+    margins = db.execute(
+        "SELECT MIN(cost_cents * 1.0 / list_cents), MAX(cost_cents * 1.0 / list_cents) FROM prices"
+    ).fetchone()
     assert margins[0] > 0.44 and margins[1] < 0.71
     ages = [r[0] for r in db.execute("SELECT observed_at FROM competitor_prices")]
     assert min(ages) < "2026-10-31" and max(ages) > "2026-11-23T16:30"
@@ -93,9 +94,9 @@ def test_data_covers_the_interesting_cases(db: sqlite3.Connection) -> None:
         "SELECT COUNT(*) FROM (SELECT sku FROM stock GROUP BY sku HAVING SUM(on_hand) = 0)"
     ).fetchone()[0]
     assert sold_out > 0
-    assert db.execute(
-        "SELECT COUNT(*) FROM products WHERE restricted_regions != '[]'"
-    ).fetchone()[0]
+    assert db.execute("SELECT COUNT(*) FROM products WHERE restricted_regions != '[]'").fetchone()[
+        0
+    ]
     m_rated = db.execute(
         "SELECT age_restricted FROM products WHERE json_extract(attributes, '$.rating') = 'M'"
     ).fetchall()
@@ -109,8 +110,13 @@ async def test_demo_question_has_several_in_stock_pickup_answers(
     customer = (await client.get(f"/customers/{SAMPLE_CUSTOMER_ID}")).json()
     found = await client.get(
         "/catalog/products",
-        params={"category": "running-shoes", "attr": "size:10", "max_price": 120,
-                "in_stock": "true", "limit": 50},
+        params={
+            "category": "running-shoes",
+            "attr": "size:10",
+            "max_price": 120,
+            "in_stock": "true",
+            "limit": 50,
+        },
     )
     skus = [item["sku"] for item in found.json()["items"]]
     assert len(skus) >= 5
