@@ -69,15 +69,11 @@ def _words(text: str) -> set[str]:
 
 def _score(terms: list[str], row: sqlite3.Row) -> tuple[int, int]:
     """(terms matched, weighted score) of one product."""
-    name, brand = _words(row["name"]), _words(row["brand"])
-    category, rest = _words(row["category"]), _words(row["search_text"])
-    matched = score = 0
-    for term in terms:
-        weight = 3 if term in name or term in brand else 2 if term in category else 1
-        if term in rest or weight > 1:
-            matched += 1
-            score += weight
-    return matched, score
+    strong = _words(row["name"]) | _words(row["brand"])
+    category, everything = _words(row["category"]), _words(row["search_text"])
+    found = [t for t in terms if t in everything]  # search_text holds name, brand, category
+    score = sum(3 if t in strong else 2 if t in category else 1 for t in found)
+    return len(found), score
 
 
 def summary(row: sqlite3.Row) -> ProductSummary:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from agent.claims import check_claims, collect_facts, fact_summary, repair_answer
 from agent.deps import TurnContext, TurnDeps
 from agent.models.base import ChatMessage, TokenUsage
-from agent.nodes.plan import call_model, system_message
+from agent.nodes.plan import call_model, conversation
 from agent.record import DecisionRecord
 from agent.state import TurnScratch
 from arbiter.errors import ModelEndpointError
@@ -24,10 +24,7 @@ async def respond(
     if scratch.draft_text is not None or scratch.error is not None:
         return
     messages = [
-        system_message(deps, ctx),
-        *history,
-        ChatMessage(role="user", content=scratch.user_message),
-        *_answered(scratch.messages),
+        *conversation(deps, ctx, scratch, history, _answered(scratch.messages)),
         ChatMessage(role="system", content=deps.final_template.render().text),
     ]
     try:

@@ -62,6 +62,22 @@ def system_message(deps: TurnDeps, ctx: TurnContext) -> ChatMessage:
     return ChatMessage(role="system", content=rendered.text)
 
 
+def conversation(
+    deps: TurnDeps,
+    ctx: TurnContext,
+    scratch: TurnScratch,
+    history: list[ChatMessage],
+    turn_messages: list[ChatMessage],
+) -> list[ChatMessage]:
+    """System prompt, earlier turns, this user message, then this turn's steps."""
+    return [
+        system_message(deps, ctx),
+        *history,
+        ChatMessage(role="user", content=scratch.user_message),
+        *turn_messages,
+    ]
+
+
 async def call_model(
     deps: TurnDeps,
     scratch: TurnScratch,
@@ -109,12 +125,7 @@ async def plan(
     deps: TurnDeps, ctx: TurnContext, scratch: TurnScratch, history: list[ChatMessage]
 ) -> None:
     """Ask the model for the next step and sort what it emits."""
-    messages = [
-        system_message(deps, ctx),
-        *history,
-        ChatMessage(role="user", content=scratch.user_message),
-        *scratch.messages,
-    ]
+    messages = conversation(deps, ctx, scratch, history, scratch.messages)
     try:
         response = await call_model(deps, scratch, messages, deps.system_template)
     except ModelEndpointError as exc:
