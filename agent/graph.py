@@ -34,6 +34,7 @@ class Node(Protocol):
         self, state: GraphState, *, runtime: Runtime[TurnContext]
     ) -> dict[str, Any]: ...
 
+
 TurnGraph = CompiledStateGraph[GraphState, TurnContext, GraphState, GraphState]
 
 

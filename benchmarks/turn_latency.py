@@ -62,7 +62,9 @@ def cli_wall(runs: int, data_dir: Path) -> list[float]:
         started = time.perf_counter()
         subprocess.run(
             [str(exe), "ask", UTTERANCES[0], "--customer", SAMPLE_CUSTOMER_ID],
-            env=env, check=True, capture_output=True,
+            env=env,
+            check=True,
+            capture_output=True,
         )
         samples.append(time.perf_counter() - started)
     return samples

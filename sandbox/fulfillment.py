@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets
 import sqlite3
 from dataclasses import dataclass
@@ -72,11 +73,17 @@ class _Loc:
     pickup_cutoff: str | None
     same_day_cutoff: str | None
     tz: ZoneInfo
+    postcode: str
 
 
 def _at(day: date, hhmm: time | str, tz: ZoneInfo) -> datetime:
     moment = hhmm if isinstance(hhmm, time) else time.fromisoformat(hhmm)
     return datetime.combine(day, moment, tzinfo=tz)
+
+
+def _local_iso(moment: datetime, loc: _Loc) -> str:
+    """Times a shopper is told are in the location's own time zone (offset included)."""
+    return moment.astimezone(loc.tz).replace(microsecond=0).isoformat()
 
 
 def option_id(kind: str, location_id: str, ready_by: str) -> str:
@@ -105,6 +112,7 @@ class _Planner:
                 r["pickup_cutoff_local"],
                 r["same_day_cutoff_local"],
                 ZoneInfo(r["timezone"]),
+                r["postcode"],
             )
             for r in conn.execute("SELECT * FROM locations ORDER BY kind, location_id")
         ]
@@ -145,8 +153,8 @@ class _Planner:
             location_name=loc.name,
             available=reason is None,
             reason=reason,
-            ready_by=ready_iso,
-            cutoff=clock.iso(cutoff),
+            ready_by=_local_iso(ready, loc),
+            cutoff=_local_iso(cutoff, loc),
             price=PRICES[kind],
             capacity_remaining=capacity,
             ready_today=ready.astimezone(loc.tz).date() == self.now.astimezone(loc.tz).date(),
@@ -183,8 +191,13 @@ class _Planner:
         ready = _at(cutoff.date() + timedelta(days=days), DELIVERY_BY, loc.tz)
         return self.option(kind, loc, ready, cutoff, None)
 
-    def plan(self, region: str, restricted: list[str]) -> list[DeliveryOption]:
+    def plan(
+        self, region: str, restricted: list[str], postcode: str | None = None
+    ) -> list[DeliveryOption]:
         stores = [x for x in self.locations if x.kind == "store" and x.region == region]
+        if postcode:
+            # nearest first: a longer shared ZIP prefix stands in for distance
+            stores.sort(key=lambda x: -len(os.path.commonprefix([x.postcode, postcode])))
         centers = [x for x in self.locations if x.kind == "fulfillment_center"]
         home = next(x for x in centers if x.region == region)
         options = [self.pickup(x) for x in stores if x.pickup]
@@ -212,11 +225,19 @@ def _restricted(conn: sqlite3.Connection, sku: str) -> list[str]:
 
 
 def compute_options(
-    conn: sqlite3.Connection, sku: str, quantity: int, region: str, now: datetime
+    conn: sqlite3.Connection,
+    sku: str,
+    quantity: int,
+    region: str,
+    now: datetime,
+    postcode: str | None = None,
 ) -> list[DeliveryOption]:
-    """Every option for ``quantity`` x ``sku`` delivered to / picked up in ``region``."""
+    """Every option for ``quantity`` x ``sku`` delivered to / picked up in ``region``.
+
+    Stores nearest the postcode come first when one is given.
+    """
     restricted = _restricted(conn, sku)
-    return _Planner(conn, sku, quantity, now).plan(region, restricted)
+    return _Planner(conn, sku, quantity, now).plan(region, restricted, postcode)
 
 
 @router.get("/options")
@@ -239,7 +260,7 @@ def get_options(
         sku=sku,
         region=resolved,
         as_of=clock.iso(now),
-        options=compute_options(conn, sku, quantity, resolved, now),
+        options=compute_options(conn, sku, quantity, resolved, now, postcode),
     )
 
 

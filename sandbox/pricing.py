@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from sandbox import clock
 from sandbox.db import get_db
 from sandbox.errors import not_found
 from sandbox.money import dollars
@@ -34,6 +35,7 @@ def prices_for(conn: sqlite3.Connection, skus: list[str]) -> list[Price]:
                 url=r["url"],
             )
         )
+    now = clock.iso(clock.now(conn))
     result = []
     for sku in dict.fromkeys(skus):
         row = rows.get(sku)
@@ -45,7 +47,8 @@ def prices_for(conn: sqlite3.Connection, skus: list[str]) -> list[Price]:
                 list_price=dollars(row["list_cents"]),
                 unit_cost=dollars(row["cost_cents"]),
                 map_price=dollars(row["map_cents"]) if row["map_cents"] is not None else None,
-                as_of=row["as_of"],
+                as_of=now,
+                updated_at=row["as_of"],
                 competitor_prices=observed.get(sku, []),
             )
         )

@@ -68,7 +68,8 @@ class Price(BaseModel):
     unit_cost: float = Field(description="What the retailer pays per unit.")
     map_price: float | None = Field(description="Brand's minimum advertised price, if any.")
     currency: Literal["USD"] = "USD"
-    as_of: str = Field(description="When the list price was last set.")
+    as_of: str = Field(description="The service's current time when it answered.")
+    updated_at: str = Field(description="When the list price was last set.")
     competitor_prices: list[CompetitorPrice]
 
 

@@ -1,7 +1,8 @@
 """Which delivery options meet a shopper's requirement, and how to say so.
 
-Times are quoted verbatim from the fulfillment result (``ready_by``) so the claim
-check finds them; "today" is said only when the option's ``ready_today`` is true.
+Times come from the fulfillment result (``ready_by``, in the location's own offset)
+and are shown as that local clock time; "today" is said only when the option's
+``ready_today`` is true.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def closest(options: list[dict[str, Any]], requirement: Fulfillment) -> dict[str
 def describe(option: dict[str, Any]) -> str:
     """``pickup at Seattle Store, ready today by <ready_by>`` and the like."""
     kind = option.get("kind")
-    ready = option.get("ready_by")
+    ready = clock_time(option.get("ready_by"), today=bool(option.get("ready_today")))
     when = f"ready today by {ready}" if option.get("ready_today") else f"ready by {ready}"
     place = option.get("location_name") or option.get("location_id")
     if kind == "store_pickup":
@@ -74,7 +75,16 @@ def describe(option: dict[str, Any]) -> str:
     return text
 
 
-def _ready_key(option: dict[str, Any]) -> tuple[float, str]:
+def clock_time(value: Any, *, today: bool) -> str:
+    """``1:00 PM`` for today, ``Wed Nov 25, 10:00 AM`` otherwise, in the time's own offset."""
+    moment = parse_time(value)
+    if moment is None:
+        return str(value)
+    hour = moment.strftime("%I:%M %p").lstrip("0")
+    return hour if today else f"{moment.strftime('%a %b')} {moment.day}, {hour}"
+
+
+def _ready_key(option: dict[str, Any]) -> float:
+    # ties keep the service's order: it lists the nearest locations first
     moment = parse_time(option.get("ready_by"))
-    stamp = moment.timestamp() if moment and moment.tzinfo else float("inf")
-    return stamp, str(option.get("option_id"))
+    return moment.timestamp() if moment and moment.tzinfo else float("inf")

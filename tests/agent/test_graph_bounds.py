@@ -22,8 +22,11 @@ async def test_step_limit_forces_an_answer_without_tools(open_arbiter: OpenArbit
 
 async def test_repeated_denials_stop_after_the_revision_bound(open_arbiter: OpenArbiter) -> None:
     greedy = [
-        step(tool_call("offer_discount", sku="RUN-00005", percent=90, reason="goodwill",
-                       competitor=None))
+        step(
+            tool_call(
+                "offer_discount", sku="RUN-00005", percent=90, reason="goodwill", competitor=None
+            )
+        )
         for _ in range(3)
     ]
     model = ScriptedChatModel([*greedy, answer("I can't offer that discount.")])

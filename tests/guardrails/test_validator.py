@@ -187,3 +187,41 @@ async def test_session_budget_is_shared_across_proposals(arbiter: Arbiter) -> No
         ctx,
     )
     assert second.outcome == "deny" and "budget.session_discount" in second.rule_ids
+
+
+async def test_price_match_needs_a_fresh_competitor_price_on_record(arbiter: Arbiter) -> None:
+    await _cart_with(arbiter, "RUN-00005")
+    price = await read_price(arbiter.client, "RUN-00005")
+    matched = round(price["list_price"] * 0.95, 2)
+    for competitor, observed_at in (
+        ("FreshMart", None),
+        ("StaleMart", "2026-10-01T12:00:00+00:00"),
+    ):
+        response = await arbiter.client.http.post(
+            "/admin/competitor-prices",
+            json={
+                "sku": "RUN-00005",
+                "competitor": competitor,
+                "price": matched,
+                "observed_at": observed_at,
+            },
+        )
+        assert response.status_code < 300, response.text
+
+    def match(competitor: str) -> ProposedAction:
+        # the model's percent is ignored: the match is computed from the price on record
+        return _action(
+            "offer_discount",
+            sku="RUN-00005",
+            percent=40,
+            reason="price_match",
+            competitor=competitor,
+        )
+
+    fresh = await _verdict(arbiter, match("FreshMart"))
+    stale = await _verdict(arbiter, match("StaleMart"))
+    unknown = await _verdict(arbiter, match("NoSuchShop"))
+    assert fresh.outcome == "allow", fresh.reasons
+    assert fresh.resolved_params["percent"] == pytest.approx(5.0, abs=0.01)
+    assert stale.outcome == "deny" and "price.match_fresh_competitor" in stale.rule_ids
+    assert unknown.outcome == "deny" and "price.match_fresh_competitor" in unknown.rule_ids

@@ -30,8 +30,8 @@ async def test_pickup_today_before_cutoff(client: httpx.AsyncClient) -> None:
     assert {o["kind"] for o in found} == {"store_pickup", "same_day", "next_day", "standard"}
     pickup = pick(found, "store_pickup", "ST-CHICAGO")
     assert pickup["available"] and pickup["ready_today"]
-    assert pickup["ready_by"] == "2026-11-24T19:00:00+00:00"  # 13:00 in Chicago
-    assert pickup["cutoff"] == "2026-11-25T02:00:00+00:00"  # 20:00 in Chicago
+    assert pickup["ready_by"] == "2026-11-24T13:00:00-06:00"  # local time of the store
+    assert pickup["cutoff"] == "2026-11-24T20:00:00-06:00"  # 20:00 in Chicago
     assert pickup["price"] == 0
 
 
@@ -50,7 +50,7 @@ async def test_after_cutoff_pickup_moves_to_tomorrow(client: httpx.AsyncClient) 
     found = await options(client)
     pickup = pick(found, "store_pickup", "ST-CHICAGO")
     assert pickup["available"] and not pickup["ready_today"]
-    assert pickup["ready_by"] == "2026-11-25T16:00:00+00:00"  # 10:00 tomorrow
+    assert pickup["ready_by"] == "2026-11-25T10:00:00-06:00"  # 10:00 tomorrow, local
     same_day = pick(found, "same_day", "ST-CHICAGO")
     assert not same_day["available"] and "cut-off" in same_day["reason"]
 

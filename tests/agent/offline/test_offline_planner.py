@@ -65,7 +65,7 @@ def test_issue_sample_pickup_today() -> None:
     assert "Cloudrunner (RUN-00044): $119.00" in answer and "Bellevue Store" in answer
     assert "RUN-00043" not in answer  # its pickup is tomorrow
     assert "under $120" in answer
-    assert PICKUP_READY in answer
+    assert "ready today by 4:30 PM" in answer
     assert invented_figures(run) == []
 
 
