@@ -11,7 +11,6 @@ from agent.models.base import ChatMessage, ChatModel, ModelRequest, ToolCall, to
 from agent.offline import OfflinePlanner
 from agent.offline.planner import plan_step
 from tests.agent.offline.offline_support import (
-    PICKUP_READY,
     UTTERANCES,
     World,
     assistant,
