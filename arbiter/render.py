@@ -13,6 +13,7 @@ from agent.record import DecisionRecord
 def render_turn(console: Console, record: DecisionRecord) -> None:
     """Print the answer and a panel of tools called, verdicts and executions."""
     console.print(Text("arbiter> ", style="bold cyan") + Text(record.final_text))
+    # every cell is a Text: model and tool output must never be parsed as rich markup
     console.print(Panel(_details(record), title="decision", title_align="left", style="dim"))
 
 
@@ -24,20 +25,21 @@ def _details(record: DecisionRecord) -> Group:
         ", ".join(f"{c.tool} ({c.status}, {c.duration_ms:.0f} ms)" for c in record.context)
         or "none"
     )
-    table.add_row("tools", tools)
+    table.add_row("tools", Text(tools))
     by_id = {p.id: p for p in record.proposals}
     for verdict in record.verdicts:
         action = by_id[verdict.action_id]
         rules = ", ".join(verdict.rule_ids) or "all rules passed"
-        table.add_row("verdict", f"{action.type}: {verdict.outcome} ({rules})")
+        table.add_row("verdict", Text(f"{action.type}: {verdict.outcome} ({rules})"))
     for execution in record.executions:
-        table.add_row(
-            "executed", f"{execution.type}: {execution.status} [{execution.idempotency_key}]"
-        )
+        key = execution.idempotency_key
+        table.add_row("executed", Text(f"{execution.type}: {execution.status} (key {key})"))
     if record.output_repaired:
         table.add_row("claim check", "answer repaired: unverified claims removed")
     table.add_row(
         "turn",
-        f"{record.turn_id} · {record.duration_ms:.0f} ms · policy {record.policy_version[:12]}",
+        Text(
+            f"{record.turn_id} · {record.duration_ms:.0f} ms · policy {record.policy_version[:12]}"
+        ),
     )
     return Group(table)
