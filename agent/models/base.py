@@ -96,6 +96,23 @@ class ChatModel(Protocol):
         ...
 
 
+def to_openai_message(message: ChatMessage) -> dict[str, Any]:
+    """Our message shape to the chat-completions wire shape."""
+    out: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.role == "assistant" and message.tool_calls:
+        out["tool_calls"] = [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": call.raw_arguments},
+            }
+            for call in message.tool_calls
+        ]
+    if message.role == "tool":
+        out["tool_call_id"] = message.tool_call_id
+    return out
+
+
 ToolStatus = Literal["ok", "error", "executed", "denied", "failed", "pending_approval"]
 
 

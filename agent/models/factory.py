@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from agent.models.base import ChatModel
-from agent.models.openai_model import OpenAIChatModel
 from arbiter.settings import Settings
 
 
 def build_model(settings: Settings) -> ChatModel:
     """The openai component when an endpoint is configured (or forced), else offline."""
     if settings.resolved_planner() == "openai":
+        from agent.models.openai_model import OpenAIChatModel  # the SDK costs ~0.3 s to import
+
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
         return OpenAIChatModel(
             model=settings.model,

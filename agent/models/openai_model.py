@@ -25,12 +25,12 @@ from tenacity import (
 )
 
 from agent.models.base import (
-    ChatMessage,
     ModelKind,
     ModelRequest,
     ModelResponse,
     TokenUsage,
     ToolCall,
+    to_openai_message,
 )
 from arbiter.errors import ModelEndpointError
 
@@ -109,23 +109,6 @@ class OpenAIChatModel:
                 f"model endpoint refused the request ({exc.status_code}): {exc.message}"
             ) from exc
         return from_completion(completion.model_dump(mode="json"))
-
-
-def to_openai_message(message: ChatMessage) -> dict[str, Any]:
-    """Our message shape to the chat-completions wire shape."""
-    out: dict[str, Any] = {"role": message.role, "content": message.content}
-    if message.role == "assistant" and message.tool_calls:
-        out["tool_calls"] = [
-            {
-                "id": call.id,
-                "type": "function",
-                "function": {"name": call.name, "arguments": call.raw_arguments},
-            }
-            for call in message.tool_calls
-        ]
-    if message.role == "tool":
-        out["tool_call_id"] = message.tool_call_id
-    return out
 
 
 def from_completion(raw: dict[str, Any]) -> ModelResponse:

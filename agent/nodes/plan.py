@@ -15,8 +15,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from agent.deps import TurnContext, TurnDeps
-from agent.models.base import ChatMessage, ModelRequest, ModelResponse, ToolCall, tool_envelope
-from agent.models.openai_model import to_openai_message
+from agent.models.base import (
+    ChatMessage,
+    ModelRequest,
+    ModelResponse,
+    ToolCall,
+    to_openai_message,
+    tool_envelope,
+)
 from agent.record import LLMCallRecord
 from agent.state import PendingRead, TurnScratch
 from arbiter.errors import ModelEndpointError
