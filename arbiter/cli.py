@@ -214,3 +214,7 @@ def policy_validate(
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+if __name__ == "__main__":
+    main()

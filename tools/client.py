@@ -8,6 +8,7 @@ error code, which tool wrappers hand back to the model.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Mapping
@@ -131,7 +132,8 @@ class CapabilityClient:
     ) -> Any:
         service = path.strip("/").split("/", 1)[0] or "root"
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
-        timeout = httpx.Timeout(timeout_s if timeout_s is not None else self.timeout_s)
+        seconds = timeout_s if timeout_s is not None else self.timeout_s
+        timeout = httpx.Timeout(seconds)
         stats = stats or CALL_STATS.get() or CallStats()
         loop_start = _now_ms()
         retrying = AsyncRetrying(
@@ -146,14 +148,20 @@ class CapabilityClient:
             async for attempt in retrying:
                 with attempt:
                     stats.attempts += 1
-                    response = await self.http.request(
-                        method,
-                        path,
-                        params=_clean(params),
-                        json=json,
-                        headers=headers,
-                        timeout=timeout,
-                    )
+                    try:
+                        # httpx enforces timeouts in network I/O only; the in-process
+                        # ASGI transport has none, so the deadline is also kept here.
+                        async with asyncio.timeout(seconds):
+                            response = await self.http.request(
+                                method,
+                                path,
+                                params=_clean(params),
+                                json=json,
+                                headers=headers,
+                                timeout=timeout,
+                            )
+                    except TimeoutError as exc:
+                        raise httpx.ReadTimeout(f"no answer within {seconds:g} s") from exc
                     if response.status_code >= 500:
                         raise _RetryableStatus(response)
         except RetryError as exc:

@@ -24,6 +24,7 @@ from guardrails.verdict import ProposedAction, Verdict
 from tools.client import CALL_STATS, CallStats
 
 _INTERNAL_PARAMS = {"matched_competitor"}
+IN_FLIGHT = "idempotency_in_flight"
 
 
 async def gather_context(deps: TurnDeps, ctx: TurnContext, scratch: TurnScratch) -> None:
@@ -153,7 +154,10 @@ async def _execute_one(
         result = await spec.run(spec.parse_args(params), replace(ctx.tools, idempotency_key=key))
     except CapabilityError as exc:
         record.error = {"code": exc.code, "message": exc.detail}
-        _settle(deps, budget is not None, key, committed=False)
+        if exc.code == IN_FLIGHT:
+            record.status = "unknown"  # an earlier attempt with this key may still land
+        else:
+            _settle(deps, budget is not None, key, committed=False)
     except ServiceUnavailableError as exc:
         # Outcome unknown: the write may have landed. Keep the reservation until it expires
         # rather than hand back money that may have been given away.
