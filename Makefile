@@ -17,6 +17,7 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy arbiter agent tools guardrails prompts sandbox
+	$(BIN)/mypy --explicit-package-bases tests benchmarks
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev

@@ -152,11 +152,10 @@ async def test_another_customers_order_is_out_of_scope(arbiter: Arbiter) -> None
     orders = await arbiter.client.get("/orders", params={"customer_id": "C1002"})
     other = orders["items"][0]["order_id"]
     result = await _ask(arbiter, f"where is my order {other}?")
-    assert result.record.context[0].status == "error"
-    assert result.record.context[0].error == {
-        "code": "out_of_scope",
-        "message": result.record.context[0].error["message"],
-    }
+    call = result.record.context[0]
+    assert call.status == "error" and call.error is not None
+    assert call.error["code"] == "out_of_scope" and call.result is None
+    assert other not in result.text or "signed-in" in result.text
     assert other not in [e.params.get("order_id") for e in result.record.executions]
 
 
