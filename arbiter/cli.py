@@ -87,6 +87,9 @@ def ask(
                 session_id = (await arbiter.start_session(customer)).session_id
             else:
                 session_id = session
+                owner = arbiter.sessions.get(session).principal.customer_id
+                if customer is not None and customer != owner:
+                    raise InputError(f"session {session} belongs to customer {owner}")
             result = await arbiter.ask(session_id, text)
         if as_json:
             payload = {"answer": result.text, "record": result.record.model_dump(mode="json")}

@@ -39,7 +39,8 @@ def _details(record: DecisionRecord) -> Group:
     table.add_row(
         "turn",
         Text(
-            f"{record.turn_id} · {record.duration_ms:.0f} ms · policy {record.policy_version[:12]}"
+            f"{record.turn_id} · session {record.session_id} · {record.duration_ms:.0f} ms"
+            f" · policy {record.policy_version[:12]}"
         ),
     )
     return Group(table)

@@ -102,3 +102,14 @@ def _records(data_dir: Path) -> int:
 
     with sqlite3.connect(data_dir / "audit.sqlite") as conn:
         return int(conn.execute("SELECT COUNT(*) FROM decision_records").fetchone()[0])
+
+
+def test_a_session_continues_and_keeps_its_customer(data_dir: Path) -> None:
+    first = runner.invoke(
+        app, ["ask", "add RUN-00005 to my cart", "-c", SAMPLE_CUSTOMER_ID, "--json"]
+    )
+    session = json.loads(first.stdout)["record"]["session_id"]
+    follow = runner.invoke(app, ["ask", "what's in my cart?", "--session", session, "--json"])
+    assert follow.exit_code == 0 and "RUN-00005" in json.loads(follow.stdout)["answer"]
+    other = runner.invoke(app, ["ask", "hi", "--session", session, "--customer", "C1002"])
+    assert other.exit_code == 2 and f"belongs to customer {SAMPLE_CUSTOMER_ID}" in other.output

@@ -217,3 +217,49 @@ async def test_unreachable_endpoint_gives_an_honest_recorded_answer(
         stored = arbiter.deps.audit.get(result.record.turn_id)
     assert result.record.error and "can't reach" in result.text
     assert stored is not None and stored.record_hash == result.record.record_hash
+
+
+async def test_contract_openai_over_respx_and_scripted_model_give_the_same_turn(
+    open_arbiter: OpenArbiter, httpx2_mock: respx.Router
+) -> None:
+    from agent.models.base import ToolCall
+    from agent.models.scripted import ScriptedChatModel, answer, step
+
+    args = {"sku": "RUN-00005", "quantity": 1}
+    text = "I've added RUN-00005 to your cart."
+    script(
+        httpx2_mock,
+        completion(tool_calls=[("call_1", "add_to_cart", json.dumps(args))]),
+        completion(text=text),
+    )
+    scripted = ScriptedChatModel(
+        [
+            step(
+                ToolCall(
+                    id="call_1", name="add_to_cart", arguments=args, raw_arguments=json.dumps(args)
+                )
+            ),
+            answer(text),
+        ]
+    )
+    turns = []
+    for chat_model in (model(), scripted):
+        async with open_arbiter(chat_model) as arbiter:
+            session = await arbiter.start_session(SAMPLE_CUSTOMER_ID, session_id="ses_contract")
+            turns.append((await arbiter.ask(session.session_id, "add it")).record)
+            await arbiter.client.delete(
+                f"/carts/{(await read_cart(arbiter.client, SAMPLE_CUSTOMER_ID) or {})['cart_id']}"
+                "/lines/RUN-00005",
+                idempotency_key=f"reset-{len(turns)}",
+            )
+    via_http, via_script = turns
+    assert [c.tool_calls for c in via_http.llm_calls] == [
+        c.tool_calls for c in via_script.llm_calls
+    ]
+    assert [p.model_dump(exclude={"id"}) for p in via_http.proposals] == [
+        p.model_dump(exclude={"id"}) for p in via_script.proposals
+    ]
+    assert [(e.type, e.status) for e in via_http.executions] == [
+        (e.type, e.status) for e in via_script.executions
+    ]
+    assert via_http.final_text == via_script.final_text == text
