@@ -7,7 +7,7 @@ from typing import Any
 
 from agent.audit_store import AuditStore
 from agent.models.base import ChatModel, ModelParams
-from agent.record import DecisionRecord
+from agent.record import CustomerContext, DecisionRecord
 from guardrails.budget import BudgetLedger
 from guardrails.validator import Validator
 from prompts.registry import PromptTemplate, get_template
@@ -48,5 +48,5 @@ class TurnContext:
     """Per-turn, never persisted: the trusted tool context and where the result goes."""
 
     tools: ToolContext
-    customer_name: str
+    customer: CustomerContext
     result: list[DecisionRecord] = field(default_factory=list)

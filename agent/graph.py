@@ -82,7 +82,7 @@ def build_graph(deps: TurnDeps, checkpointer: BaseCheckpointSaver[Any] | None) -
     async def record(state: GraphState, *, runtime: Runtime[TurnContext]) -> dict[str, Any]:
         scratch = state["turn"]
         assert scratch is not None
-        stored = deps.audit.append(finish.build_record(deps, scratch))
+        stored = deps.audit.append(finish.build_record(deps, scratch, state.get("history") or []))
         runtime.context.result.append(stored)
         history = [
             *(state.get("history") or []),

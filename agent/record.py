@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from agent.models.base import ModelParams, TokenUsage, ToolCall
+from agent.models.base import ChatMessage, ModelParams, TokenUsage, ToolCall
 from guardrails.verdict import ProposedAction, Verdict
 
 
@@ -16,6 +16,15 @@ class Principal(BaseModel):
 
     customer_id: str
     channel: Literal["shopper", "copilot"]
+
+
+class CustomerContext(BaseModel):
+    """The trusted customer facts the turn ran with (they shape the system prompt)."""
+
+    name: str
+    region: str
+    postcode: str
+    loyalty_tier: str
 
 
 class LLMCallRecord(BaseModel):
@@ -93,8 +102,12 @@ class DecisionRecord(BaseModel):
     turn_id: str
     session_id: str
     principal: Principal
+    customer: CustomerContext
     started_at: datetime
     finished_at: datetime
+    history: list[ChatMessage] = Field(
+        description="Earlier turns as the model saw them: with the rest, the exact input."
+    )
     user_message: str
     input_flags: list[str]
     policy_version: str

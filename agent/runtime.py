@@ -28,7 +28,7 @@ from agent.deps import TurnContext, TurnDeps, TurnLimits
 from agent.graph import TurnGraph, build_graph
 from agent.models.base import ChatModel, ModelParams
 from agent.models.factory import build_model
-from agent.record import DecisionRecord, Principal
+from agent.record import CustomerContext, DecisionRecord, Principal
 from agent.sessions import Session, SessionStore
 from agent.state import CHECKPOINT_TYPES, TurnScratch
 from arbiter.errors import CapabilityError, InputError, UnknownCustomerError
@@ -146,22 +146,29 @@ class Arbiter:
             )
         session = self.sessions.get(session_id)
         customer = await self._customer(session.principal.customer_id)
+        known = CustomerContext(
+            name=str(customer["name"]),
+            region=str(customer["region"]),
+            postcode=str(customer["postcode"]),
+            loyalty_tier=str(customer["loyalty_tier"]),
+        )
         ctx = TurnContext(
             tools=ToolContext(
                 customer_id=session.principal.customer_id,
                 session_id=session_id,
                 channel=session.principal.channel,
-                region=str(customer["region"]),
-                postcode=str(customer["postcode"]),
-                loyalty_tier=str(customer["loyalty_tier"]),
+                region=known.region,
+                postcode=known.postcode,
+                loyalty_tier=known.loyalty_tier,
                 client=self.client,
             ),
-            customer_name=str(customer["name"]),
+            customer=known,
         )
         scratch = TurnScratch(
             turn_id=turn_id or f"turn_{uuid.uuid4().hex[:20]}",
             session_id=session_id,
             principal=session.principal,
+            customer=known,
             user_message=text,
             started_at=datetime.now(UTC),
         )

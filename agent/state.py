@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from agent.models.base import ChatMessage, ToolCall
 from agent.record import (
     ClaimCheck,
+    CustomerContext,
     ExecutionRecord,
     LLMCallRecord,
     Principal,
@@ -39,6 +40,7 @@ class TurnScratch(BaseModel):
     turn_id: str
     session_id: str
     principal: Principal
+    customer: CustomerContext
     user_message: str
     started_at: datetime
     input_flags: list[str] = Field(default_factory=list)
@@ -78,6 +80,7 @@ CHECKPOINT_TYPES: list[tuple[str, str]] = [
     ("agent.state", "TurnScratch"),
     ("agent.state", "PendingRead"),
     ("agent.record", "Principal"),
+    ("agent.record", "CustomerContext"),
     ("agent.record", "LLMCallRecord"),
     ("agent.record", "ToolCallRecord"),
     ("agent.record", "ExecutionRecord"),

@@ -66,7 +66,9 @@ def guard_output(scratch: TurnScratch) -> None:
     )
 
 
-def build_record(deps: TurnDeps, scratch: TurnScratch) -> DecisionRecord:
+def build_record(
+    deps: TurnDeps, scratch: TurnScratch, history: list[ChatMessage]
+) -> DecisionRecord:
     """The turn's DecisionRecord (hash-chained by the audit store on append)."""
     usage = TokenUsage()
     for call in scratch.llm_calls:
@@ -78,8 +80,10 @@ def build_record(deps: TurnDeps, scratch: TurnScratch) -> DecisionRecord:
         turn_id=scratch.turn_id,
         session_id=scratch.session_id,
         principal=scratch.principal,
+        customer=scratch.customer,
         started_at=scratch.started_at,
         finished_at=finished,
+        history=history,
         user_message=scratch.user_message,
         input_flags=scratch.input_flags,
         policy_version=deps.validator.policy.version,

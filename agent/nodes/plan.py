@@ -59,10 +59,10 @@ def guard_input(scratch: TurnScratch) -> None:
 def system_message(deps: TurnDeps, ctx: TurnContext) -> ChatMessage:
     """The rendered system prompt for this session's customer."""
     rendered = deps.system_template.render(
-        customer_name=ctx.customer_name,
+        customer_name=ctx.customer.name,
         customer_id=ctx.tools.customer_id,
-        region=ctx.tools.region,
-        loyalty_tier=ctx.tools.loyalty_tier,
+        region=ctx.customer.region,
+        loyalty_tier=ctx.customer.loyalty_tier,
         channel=ctx.tools.channel,
     )
     return ChatMessage(role="system", content=rendered.text)

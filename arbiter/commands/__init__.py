@@ -1,0 +1,1 @@
+"""The ``arbiter`` command groups, one module each; ``arbiter/cli.py`` assembles them."""
