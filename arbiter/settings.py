@@ -43,6 +43,18 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(default=4000, description="Longest user message accepted.")
     max_plan_steps: int = Field(default=6, description="Model calls per turn before answering.")
     max_revisions: int = Field(default=2, description="Re-plans allowed after denied actions.")
+    audit_retention_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="Prune decision records older than this (the chain is anchored, not broken).",
+    )
+    trace_content: bool = Field(
+        default=False,
+        validation_alias=AliasChoices(
+            "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "ARBITER_TRACE_CONTENT"
+        ),
+        description="Put prompts and completions on spans (they can hold personal data).",
+    )
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "ARBITER_OPENAI_API_KEY")
     )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 import typer
@@ -46,3 +48,22 @@ def customer_or_sample(customer: str | None) -> str:
 
     err.print(f"No --customer given: chatting as sample customer {SAMPLE_CUSTOMER_ID}.")
     return str(SAMPLE_CUSTOMER_ID)
+
+
+_SPAN = re.compile(r"^(\d+)\s*([smhdw])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_since(value: str, *, now: datetime | None = None) -> datetime:
+    """``24h``, ``7d``, ``30m`` ago, or an ISO date/time; raises typer.BadParameter."""
+    now = now or datetime.now(UTC)
+    match = _SPAN.match(value.strip().lower())
+    if match:
+        return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r}: use a span like 24h or 7d, or an ISO date", param_hint="--since"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
