@@ -35,6 +35,7 @@ from arbiter.errors import CapabilityError, InputError, UnknownCustomerError
 from arbiter.settings import Settings
 from guardrails.budget import SqliteBudgetLedger
 from guardrails.policy import LoadedPolicy, load_policy
+from guardrails.policy_archive import PolicyArchive
 from guardrails.validator import Validator
 from tools.client import IN_PROCESS_BASE_URL, CapabilityClient, RetryPolicy
 from tools.facts import read_customer
@@ -99,6 +100,7 @@ class Arbiter:
             timeout_s=settings.tool_timeout_s,
             retry=RetryPolicy(max_attempts=settings.tool_max_attempts),
         )
+        PolicyArchive(settings.path("audit.sqlite")).keep(policy)
         ledger = SqliteBudgetLedger(settings.path("budget.sqlite"))
         deps = TurnDeps(
             model=model or build_model(settings),

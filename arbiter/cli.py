@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from arbiter.commands import policy, sandbox, turns
+from arbiter.commands import policy, replay, sandbox, turns
 
 app = typer.Typer(
     help="Arbiter: an LLM proposes, deterministic rules decide, every turn is recorded.",
@@ -15,6 +15,8 @@ app.command()(turns.ask)
 app.command()(turns.chat)
 app.command()(turns.customers)
 app.add_typer(sandbox.app, name="sandbox")
+app.command()(replay.replay)
+policy.app.command("simulate")(replay.simulate)
 app.add_typer(policy.app, name="policy")
 
 

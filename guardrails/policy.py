@@ -172,6 +172,7 @@ class LoadedPolicy:
     policy: Policy
     version: str
     source: str
+    raw: bytes = b""
 
 
 class PolicyError(ConfigError):
@@ -216,7 +217,9 @@ def parse_policy(
         ]
         if problems:
             raise PolicyError(source, problems)
-    return LoadedPolicy(policy=policy, version=hashlib.sha256(raw).hexdigest(), source=source)
+    return LoadedPolicy(
+        policy=policy, version=hashlib.sha256(raw).hexdigest(), source=source, raw=raw
+    )
 
 
 def _describe(error: Any) -> str:

@@ -9,6 +9,7 @@ that cannot be evaluated denies (fail closed).
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from guardrails.budget import BudgetLedger
@@ -39,12 +40,19 @@ def names_other_customer(raw_args: dict[str, Any], ctx: ToolContext) -> bool:
     return named is not None and str(named) != ctx.customer_id
 
 
+FactReader = Callable[[ProposedAction, ToolContext, BudgetLedger], Awaitable[FactBundle]]
+"""Where facts come from: the live services (``read_facts``) or a recording (replay)."""
+
+
 class Validator:
     """Evaluates proposals against one loaded policy and authoritative facts."""
 
-    def __init__(self, policy: LoadedPolicy, ledger: BudgetLedger) -> None:
+    def __init__(
+        self, policy: LoadedPolicy, ledger: BudgetLedger, facts: FactReader = read_facts
+    ) -> None:
         self.policy = policy
         self.ledger = ledger
+        self._read_facts = facts
 
     async def evaluate(self, action: ProposedAction, ctx: ToolContext) -> Verdict:
         """Decide one proposal. Never raises for a service failure: it denies instead."""
@@ -53,7 +61,7 @@ class Validator:
         if names_other_customer(action.params, ctx):
             return self._verdict(action, [_scope_hit()], FactBundle(), action.params, started)
         try:
-            facts = await read_facts(action, ctx, self.ledger)
+            facts = await self._read_facts(action, ctx, self.ledger)
         except FactsUnavailable as exc:
             return self._verdict(action, [_facts_hit(exc)], FactBundle(), action.params, started)
         params = resolve_params(action, facts)

@@ -1,0 +1,49 @@
+"""Every policy version that ever decided something, kept by its hash.
+
+A DecisionRecord names its policy by sha256; replay and audits need the text behind
+that name months later, after the file has changed. Versions are stored once each.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from arbiter.sqlite import connect
+from guardrails.policy import LoadedPolicy, parse_policy
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS policy_versions (
+    version    TEXT PRIMARY KEY,
+    source     TEXT NOT NULL,
+    content    BLOB NOT NULL,
+    first_seen TEXT NOT NULL
+);
+"""
+
+
+class PolicyArchive:
+    """SQLite table of policy versions."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        with connect(path) as conn:
+            conn.executescript(_SCHEMA)
+
+    def keep(self, loaded: LoadedPolicy) -> None:
+        """Store a version (no-op when it is already there)."""
+        with connect(self._path) as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO policy_versions VALUES (?, ?, ?, ?)",
+                (loaded.version, loaded.source, loaded.raw, datetime.now(UTC).isoformat()),
+            )
+
+    def get(self, version: str) -> LoadedPolicy | None:
+        """The policy with that hash, parsed again, or None if never seen."""
+        with connect(self._path) as conn:
+            row = conn.execute(
+                "SELECT source, content FROM policy_versions WHERE version = ?", (version,)
+            ).fetchone()
+        if row is None:
+            return None
+        return parse_policy(bytes(row[1]), source=f"{row[0]} (archived)")
