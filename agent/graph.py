@@ -20,6 +20,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
+from agent import telemetry
 from agent.deps import TurnContext, TurnDeps
 from agent.models.base import ChatMessage
 from agent.nodes import act, finish, plan
@@ -45,7 +46,8 @@ def _timed(
         scratch = state["turn"]
         assert scratch is not None
         started = time.perf_counter()
-        await body(scratch, state.get("history") or [], runtime.context)
+        with telemetry.node_span(name):
+            await body(scratch, state.get("history") or [], runtime.context)
         scratch.timings.append(
             StepTiming(node=name, duration_ms=(time.perf_counter() - started) * 1000)
         )
@@ -82,7 +84,9 @@ def build_graph(deps: TurnDeps, checkpointer: BaseCheckpointSaver[Any] | None) -
     async def record(state: GraphState, *, runtime: Runtime[TurnContext]) -> dict[str, Any]:
         scratch = state["turn"]
         assert scratch is not None
-        stored = deps.audit.append(finish.build_record(deps, scratch, state.get("history") or []))
+        with telemetry.node_span("record"):
+            built = finish.build_record(deps, scratch, state.get("history") or [])
+            stored = deps.audit.append(built)
         runtime.context.result.append(stored)
         history = [
             *(state.get("history") or []),

@@ -183,9 +183,7 @@ class _RecordedWorld:
             self._executions[(execution.type, _canonical(execution.params))].append(execution)
         # facts a verdict read, by proposal; a fail-closed verdict read none successfully
         self._facts = {
-            v.action_id: v.facts
-            for v in self.record.verdicts
-            if FAIL_CLOSED_RULE not in v.rule_ids
+            v.action_id: v.facts for v in self.record.verdicts if FAIL_CLOSED_RULE not in v.rule_ids
         }
 
     def tool_context(self, record: DecisionRecord) -> ToolContext:

@@ -22,7 +22,9 @@ import aiosqlite
 import httpx
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from opentelemetry.trace import TracerProvider
 
+from agent import telemetry
 from agent.audit_store import AuditStore
 from agent.deps import TurnContext, TurnDeps, TurnLimits
 from agent.graph import TurnGraph, build_graph
@@ -33,7 +35,7 @@ from agent.sessions import Session, SessionStore
 from agent.state import CHECKPOINT_TYPES, TurnScratch
 from arbiter.errors import CapabilityError, InputError, UnknownCustomerError
 from arbiter.settings import Settings
-from guardrails.budget import SqliteBudgetLedger
+from guardrails.ledger.stores import GuardStores
 from guardrails.policy import LoadedPolicy, load_policy
 from guardrails.policy_archive import PolicyArchive
 from guardrails.validator import Validator
@@ -72,8 +74,10 @@ class Arbiter:
         deps: TurnDeps,
         graph: TurnGraph,
         sessions: SessionStore,
+        tracing: telemetry.Tracing | None = None,
     ) -> None:
         self.settings = settings
+        self.tracing = tracing or telemetry.tracing_for(settings)
         self.client = client
         self.deps = deps
         self.graph = graph
@@ -89,8 +93,14 @@ class Arbiter:
         model: ChatModel | None = None,
         http: httpx.AsyncClient | None = None,
         policy: LoadedPolicy | None = None,
+        tracer_provider: TracerProvider | None = None,
     ) -> AsyncIterator[Arbiter]:
-        """Open every store and client; close them on exit."""
+        """Open every store and client; close them on exit.
+
+        Spans go to ``tracer_provider`` when given, else to the global provider, which
+        is set up from the ``OTEL_*`` variables unless the host application has one.
+        """
+        tracing = telemetry.tracing_for(settings, tracer_provider)
         policy = policy or load_policy(
             settings.policy_file, known_actions={t.name for t in ACTION_TOOLS}
         )
@@ -101,11 +111,12 @@ class Arbiter:
             retry=RetryPolicy(max_attempts=settings.tool_max_attempts),
         )
         PolicyArchive(settings.path("audit.sqlite")).keep(policy)
-        ledger = SqliteBudgetLedger(settings.path("budget.sqlite"))
+        # Ledger and kill switch: PostgreSQL when ARBITER_DATABASE_URL is set, else SQLite.
+        guard = GuardStores.open(settings.database_url, settings.path("budget.sqlite"))
         deps = TurnDeps(
             model=model or build_model(settings),
-            validator=Validator(policy, ledger),
-            ledger=ledger,
+            validator=Validator(policy, guard.ledger, kill_switch=guard.kill_switch),
+            ledger=guard.ledger,
             audit=AuditStore(settings.path("audit.sqlite")),
             params=ModelParams(
                 temperature=settings.temperature,
@@ -117,7 +128,7 @@ class Arbiter:
             ),
         )
         serde = JsonPlusSerializer(allowed_msgpack_modules=CHECKPOINT_TYPES)
-        async with http, aiosqlite.connect(settings.path("checkpoints.sqlite")) as conn:
+        async with http, guard, aiosqlite.connect(settings.path("checkpoints.sqlite")) as conn:
             saver = AsyncSqliteSaver(conn, serde=serde)
             yield cls(
                 settings=settings,
@@ -125,6 +136,7 @@ class Arbiter:
                 deps=deps,
                 graph=build_graph(deps, saver),
                 sessions=SessionStore(settings.path("sessions.sqlite")),
+                tracing=tracing,
             )
 
     async def start_session(
@@ -175,14 +187,31 @@ class Arbiter:
             started_at=datetime.now(UTC),
         )
         lock = self._locks.setdefault(session_id, asyncio.Lock())
-        async with lock:
-            await self.graph.ainvoke(
-                {"turn": scratch},
-                config={"configurable": {"thread_id": session_id}},
-                context=ctx,
-                durability="exit",
+        with telemetry.turn_span(
+            self.tracing,
+            turn_id=scratch.turn_id,
+            session_id=session_id,
+            channel=session.principal.channel,
+            policy_version=self.deps.validator.policy.version,
+            tool_schema_sha256=self.deps.tool_schema_sha256,
+            user_message=text,
+        ) as span:
+            async with lock:
+                await self.graph.ainvoke(
+                    {"turn": scratch},
+                    config={"configurable": {"thread_id": session_id}},
+                    context=ctx,
+                    durability="exit",
+                )
+            record = ctx.result[0]
+            telemetry.record_turn(
+                span,
+                final_text=record.final_text,
+                record_hash=record.record_hash,
+                input_flags=record.input_flags,
+                output_repaired=record.output_repaired,
+                error=record.error,
             )
-        record = ctx.result[0]
         return TurnResult(text=record.final_text, record=record)
 
     async def _customer(self, customer_id: str) -> dict[str, object]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from arbiter.commands import policy, replay, sandbox, turns
+from arbiter.commands import audit, killswitch, policy, prompts, replay, sandbox, trace, turns
 
 app = typer.Typer(
     help="Arbiter: an LLM proposes, deterministic rules decide, every turn is recorded.",
@@ -18,6 +18,10 @@ app.add_typer(sandbox.app, name="sandbox")
 app.command()(replay.replay)
 policy.app.command("simulate")(replay.simulate)
 app.add_typer(policy.app, name="policy")
+app.add_typer(killswitch.app, name="kill-switch")
+app.add_typer(audit.app, name="audit")
+app.add_typer(prompts.app, name="prompts")
+app.command()(trace.trace)
 
 
 def main() -> None:

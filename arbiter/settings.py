@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ARBITER_", extra="ignore")
 
     data_dir: Path = Field(default=Path(".arbiter"), description="Where the SQLite stores live.")
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL for the budget ledger and kill switch; unset means SQLite.",
+    )
     sandbox_url: str | None = Field(
         default=None,
         description="Base URL of the capability services; unset means in-process sandbox.",

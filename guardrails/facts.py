@@ -28,6 +28,14 @@ FACT_NEEDS: dict[str, tuple[str, ...]] = {
     "request_refund": ("order",),
     "request_return": ("order",),
     "cancel_order": ("order",),
+    # Retail support dataset: read by guardrails.retail_facts.
+    "cancel_pending_order": ("retail_order",),
+    "modify_pending_order_items": ("retail_order", "retail_user", "retail_products"),
+    "modify_pending_order_payment": ("retail_order", "retail_user"),
+    "modify_pending_order_address": ("retail_order",),
+    "return_delivered_order_items": ("retail_order", "retail_user"),
+    "exchange_delivered_order_items": ("retail_order", "retail_user", "retail_products"),
+    "modify_user_address": ("retail_user",),
 }
 
 
@@ -62,6 +70,10 @@ class FactBundle:
 
 async def read_facts(action: ProposedAction, ctx: ToolContext, ledger: BudgetLedger) -> FactBundle:
     """Read every fact the action type needs, concurrently; raise FactsUnavailable on failure."""
+    if any(kind.startswith("retail_") for kind in FACT_NEEDS.get(action.type, ())):
+        from guardrails.retail_facts import read_retail_facts  # imports this module
+
+        return await read_retail_facts(action, ctx)
     bundle = FactBundle()
     params = action.params
     client = ctx.client

@@ -130,6 +130,111 @@ class RefundWithinPaidRule(_RuleBase):
     params: NoParams = NoParams()
 
 
+# Retail support domain (tau-bench retail policy; guardrails/policies/retail.yaml).
+
+
+class RetailStatusParams(_Strict):
+    """Order statuses, e.g. the ones an action accepts."""
+
+    statuses: list[str] = Field(min_length=1, description="Order status values.")
+
+
+class RetailCancelReasonParams(_Strict):
+    """Cancellation reasons the policy accepts."""
+
+    allowed: list[str] = Field(min_length=1, description="Accepted reasons, exactly as written.")
+
+
+class RetailRefundParams(_Strict):
+    """Where a return's refund may go besides the order's original payment method."""
+
+    allow_gift_card: bool = Field(default=True, description="Any gift card of the user.")
+
+
+class RetailOrderOwnerRule(_RuleBase):
+    """The order (or user) an action names is the session's user."""
+
+    kind: Literal["retail_order_owner"]
+    params: NoParams = NoParams()
+
+
+class RetailOrderStatusRule(_RuleBase):
+    """The order must be in one of the statuses the action accepts."""
+
+    kind: Literal["retail_order_status"]
+    params: RetailStatusParams
+
+
+class RetailModifiedOnceRule(_RuleBase):
+    """An order whose items were already modified cannot be modified or cancelled again."""
+
+    kind: Literal["retail_modified_once"]
+    params: RetailStatusParams
+
+
+class RetailCancelReasonRule(_RuleBase):
+    """A cancellation gives one of the accepted reasons."""
+
+    kind: Literal["retail_cancel_reason"]
+    params: RetailCancelReasonParams
+
+
+class RetailItemsInOrderRule(_RuleBase):
+    """Items named are in the order (as many times as named), not already returned or exchanged."""
+
+    kind: Literal["retail_items_in_order"]
+    params: NoParams = NoParams()
+
+
+class RetailSameProductRule(_RuleBase):
+    """Each new item is a variant of the same product as the item it replaces."""
+
+    kind: Literal["retail_same_product"]
+    params: NoParams = NoParams()
+
+
+class RetailNewItemDiffersRule(_RuleBase):
+    """Each new item has different options from the item it replaces."""
+
+    kind: Literal["retail_new_item_differs"]
+    params: NoParams = NoParams()
+
+
+class RetailItemAvailableRule(_RuleBase):
+    """Each new item is available."""
+
+    kind: Literal["retail_item_available"]
+    params: NoParams = NoParams()
+
+
+class RetailPaymentMethodOfUserRule(_RuleBase):
+    """The payment method named is one of the user's own."""
+
+    kind: Literal["retail_payment_method_of_user"]
+    params: NoParams = NoParams()
+
+
+class RetailRefundDestinationRule(_RuleBase):
+    """A return is refunded to a method the order was paid with, or a gift card of the user."""
+
+    kind: Literal["retail_refund_destination"]
+    params: RetailRefundParams = RetailRefundParams()
+
+
+class RetailGiftCardBalanceRule(_RuleBase):
+    """A gift card used to pay covers the amount it must pay (price difference or total)."""
+
+    kind: Literal["retail_gift_card_balance"]
+    params: NoParams = NoParams()
+
+
+class RetailPaymentChangeRule(_RuleBase):
+    """A payment change moves an order's single payment to a different method."""
+
+    kind: Literal["retail_payment_change"]
+    params: NoParams = NoParams()
+
+
 Rule = Annotated[
     CustomerScopeRule
     | MaxDiscountRule
@@ -139,7 +244,19 @@ Rule = Annotated[
     | SessionBudgetRule
     | StockAvailableRule
     | DeliveryConfirmedRule
-    | RefundWithinPaidRule,
+    | RefundWithinPaidRule
+    | RetailOrderOwnerRule
+    | RetailOrderStatusRule
+    | RetailModifiedOnceRule
+    | RetailCancelReasonRule
+    | RetailItemsInOrderRule
+    | RetailSameProductRule
+    | RetailNewItemDiffersRule
+    | RetailItemAvailableRule
+    | RetailPaymentMethodOfUserRule
+    | RetailRefundDestinationRule
+    | RetailGiftCardBalanceRule
+    | RetailPaymentChangeRule,
     Field(discriminator="kind"),
 ]
 
@@ -244,4 +361,16 @@ _KINDS = {
     "stock_available",
     "delivery_confirmed",
     "refund_within_paid",
+    "retail_order_owner",
+    "retail_order_status",
+    "retail_modified_once",
+    "retail_cancel_reason",
+    "retail_items_in_order",
+    "retail_same_product",
+    "retail_new_item_differs",
+    "retail_item_available",
+    "retail_payment_method_of_user",
+    "retail_refund_destination",
+    "retail_gift_card_balance",
+    "retail_payment_change",
 }

@@ -14,6 +14,7 @@ from typing import Any
 
 from guardrails.budget import BudgetLedger
 from guardrails.facts import FactBundle, FactsUnavailable, read_facts, session_scope
+from guardrails.kill_switch import KillSwitch, KillSwitchUnavailable, NoKillSwitch, Switch
 from guardrails.policy import LoadedPolicy, Rule, SessionBudgetRule
 from guardrails.rules import check
 from guardrails.rules.discounts import allowed_percent, discount_amount, resolve_price_match
@@ -30,6 +31,7 @@ from tools.spec import ToolContext
 FAIL_CLOSED_RULE = "system.fail_closed"
 UNKNOWN_RESOURCE_RULE = "system.unknown_resource"
 SCOPE_RULE = "system.customer_scope"
+KILL_SWITCH_RULE = "system.kill_switch"
 NO_DISCOUNT_RULE = "system.no_discount_to_apply"
 NOT_IN_CART_RULE = "system.discount_needs_cart_line"
 
@@ -48,15 +50,31 @@ class Validator:
     """Evaluates proposals against one loaded policy and authoritative facts."""
 
     def __init__(
-        self, policy: LoadedPolicy, ledger: BudgetLedger, facts: FactReader = read_facts
+        self,
+        policy: LoadedPolicy,
+        ledger: BudgetLedger,
+        facts: FactReader = read_facts,
+        *,
+        kill_switch: KillSwitch | None = None,
     ) -> None:
         self.policy = policy
         self.ledger = ledger
+        self.kill_switch: KillSwitch = kill_switch or NoKillSwitch()
         self._read_facts = facts
 
     async def evaluate(self, action: ProposedAction, ctx: ToolContext) -> Verdict:
         """Decide one proposal. Never raises for a service failure: it denies instead."""
         started = time.perf_counter()
+        # Read afresh on every verdict: a switch set by any replica stops the next proposal.
+        try:
+            switch = self.kill_switch.blocks(action.type, ctx.channel)
+        except KillSwitchUnavailable:
+            return self._verdict(
+                action, [_switch_unread_hit()], FactBundle(), action.params, started
+            )
+        if switch is not None:
+            off = _kill_switch_hit(switch)
+            return self._verdict(action, [off], FactBundle(), action.params, started)
         rules = self.policy.policy.rules_for(action.type)
         if names_other_customer(action.params, ctx):
             return self._verdict(action, [_scope_hit()], FactBundle(), action.params, started)
@@ -174,6 +192,27 @@ def _scope_hit() -> RuleHit:
         kind="customer_scope",
         effect="deny",
         reason="Actions can only be taken for the customer signed in to this session.",
+    )
+
+
+def _kill_switch_hit(switch: Switch) -> RuleHit:
+    what = {"all": "All actions are", "channel": "Actions in this channel are"}.get(
+        switch.scope.partition(":")[0], "This action is"
+    )
+    return RuleHit(
+        rule_id=KILL_SWITCH_RULE,
+        kind="kill_switch",
+        effect="deny",
+        reason=f"{what} switched off by an operator ({switch.scope}): {switch.reason}",
+    )
+
+
+def _switch_unread_hit() -> RuleHit:
+    return RuleHit(
+        rule_id=FAIL_CLOSED_RULE,
+        kind="kill_switch",
+        effect="deny",
+        reason="Whether actions are switched off could not be confirmed, so nothing was changed.",
     )
 
 

@@ -15,6 +15,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from opentelemetry import trace
+
+from agent import telemetry
 from agent.deps import TurnContext, TurnDeps
 from agent.models.base import ChatMessage, tool_envelope
 from agent.record import ExecutionRecord, ToolCallRecord
@@ -31,6 +34,7 @@ async def gather_context(deps: TurnDeps, ctx: TurnContext, scratch: TurnScratch)
     """Run this step's read calls concurrently and hand their results to the model."""
     reads, scratch.pending_reads = scratch.pending_reads, []
     records = await asyncio.gather(*(_run_read(deps, ctx, read) for read in reads))
+    telemetry.record_context(trace.get_current_span(), records)
     for read, record in zip(reads, records, strict=True):
         scratch.context.append(record)
         if record.status == "ok":
@@ -52,26 +56,29 @@ async def _run_read(deps: TurnDeps, ctx: TurnContext, read: PendingRead) -> Tool
     started = time.perf_counter()
     result: Any = None
     error: dict[str, str] | None = None
-    try:
-        result = await spec.run(spec.parse_args(read.args), ctx.tools)
-    except OutOfScopeError as exc:
-        error = {"code": "out_of_scope", "message": str(exc)}
-    except CapabilityError as exc:
-        error = {"code": exc.code, "message": exc.detail}
-    except ServiceUnavailableError as exc:
-        error = {"code": "service_unavailable", "message": str(exc)}
-    return ToolCallRecord(
-        call_id=read.call.id,
-        tool=spec.name,
-        args=read.args,
-        status="error" if error else "ok",
-        result=result,
-        error=error,
-        source_service=spec.service,
-        started_at=started_at,
-        duration_ms=(time.perf_counter() - started) * 1000,
-        attempts=stats.attempts,
-    )
+    with telemetry.tool_span(spec.name, read.call.id, kind="read", service=spec.service) as span:
+        try:
+            result = await spec.run(spec.parse_args(read.args), ctx.tools)
+        except OutOfScopeError as exc:
+            error = {"code": "out_of_scope", "message": str(exc)}
+        except CapabilityError as exc:
+            error = {"code": exc.code, "message": exc.detail}
+        except ServiceUnavailableError as exc:
+            error = {"code": "service_unavailable", "message": str(exc)}
+        record = ToolCallRecord(
+            call_id=read.call.id,
+            tool=spec.name,
+            args=read.args,
+            status="error" if error else "ok",
+            result=result,
+            error=error,
+            source_service=spec.service,
+            started_at=started_at,
+            duration_ms=(time.perf_counter() - started) * 1000,
+            attempts=stats.attempts,
+        )
+        telemetry.record_tool_call(span, record)
+    return record
 
 
 async def validate(deps: TurnDeps, ctx: TurnContext, scratch: TurnScratch) -> None:
@@ -79,7 +86,9 @@ async def validate(deps: TurnDeps, ctx: TurnContext, scratch: TurnScratch) -> No
     actions = [scratch.proposal(action_id) for action_id in scratch.pending_actions]
     verdicts = await asyncio.gather(*(deps.validator.evaluate(a, ctx.tools) for a in actions))
     scratch.verdicts.extend(verdicts)
+    span = trace.get_current_span()
     for action, verdict in zip(actions, verdicts, strict=True):
+        telemetry.record_verdict_event(span, verdict, action, scratch.llm_calls)
         if verdict.outcome == "allow":
             continue
         scratch.pending_actions.remove(action.id)
@@ -95,7 +104,12 @@ async def execute(deps: TurnDeps, ctx: TurnContext, scratch: TurnScratch) -> Non
     verdicts = {v.action_id: v for v in scratch.verdicts}
     for action_id in allowed:
         action = scratch.proposal(action_id)
-        record = await _execute_one(deps, ctx, scratch, action, verdicts[action_id])
+        spec = deps.tools_by_name[action.type]
+        with telemetry.tool_span(
+            action.type, action.call_id, kind="action", service=spec.service, action_id=action.id
+        ) as span:
+            record = await _execute_one(deps, ctx, scratch, action, verdicts[action_id])
+            telemetry.record_execution(span, record)
         scratch.executions.append(record)
         if record.status == "executed":
             content = tool_envelope("executed", action=action.type, data=record.result)

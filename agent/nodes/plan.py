@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from agent import telemetry
 from agent.deps import TurnContext, TurnDeps
 from agent.models.base import (
     ChatMessage,
@@ -101,9 +102,15 @@ async def call_model(
     )
     started_at = datetime.now(UTC)
     started = time.perf_counter()
-    response = await deps.model.complete(request)
-    scratch.llm_calls.append(
-        LLMCallRecord(
+    with telemetry.llm_span(
+        deps.model.model_name,
+        deps.model.kind,
+        deps.params,
+        session_id=scratch.session_id,
+        index=len(scratch.llm_calls),
+    ) as span:
+        response = await deps.model.complete(request)
+        call = LLMCallRecord(
             index=len(scratch.llm_calls),
             template_id=template.meta.id,
             template_version=template.meta.version,
@@ -123,7 +130,8 @@ async def call_model(
             started_at=started_at,
             latency_ms=(time.perf_counter() - started) * 1000,
         )
-    )
+        scratch.llm_calls.append(call)
+        telemetry.record_llm_call(span, call, messages, response)
     return response
 
 

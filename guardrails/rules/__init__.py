@@ -12,7 +12,7 @@ from typing import Any
 
 from guardrails.facts import FactBundle
 from guardrails.policy import Rule
-from guardrails.rules import discounts, fulfillment, orders
+from guardrails.rules import discounts, fulfillment, orders, retail
 from guardrails.verdict import RuleHit
 from tools.spec import ToolContext
 
@@ -28,6 +28,18 @@ RULE_CHECKS: dict[str, Check] = {
     "session_discount_budget": discounts.session_discount_budget,
     "stock_available": fulfillment.stock_available,
     "delivery_confirmed": fulfillment.delivery_confirmed,
+    "retail_order_owner": retail.order_owner,
+    "retail_order_status": retail.order_status,
+    "retail_modified_once": retail.modified_once,
+    "retail_cancel_reason": retail.cancel_reason,
+    "retail_items_in_order": retail.items_in_order,
+    "retail_same_product": retail.same_product,
+    "retail_new_item_differs": retail.new_item_differs,
+    "retail_item_available": retail.item_available,
+    "retail_payment_method_of_user": retail.payment_method_of_user,
+    "retail_refund_destination": retail.refund_destination,
+    "retail_gift_card_balance": retail.gift_card_balance,
+    "retail_payment_change": retail.payment_change,
 }
 
 

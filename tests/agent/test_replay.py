@@ -47,7 +47,9 @@ async def test_a_stricter_candidate_would_block_an_executed_discount(arbiter: Ar
     strict = parse_policy(strict_raw, source="strict.yaml")
     reports = await replay_many(records, strict)
     changed = [
-        (r.turn_id, v) for r in reports for v in r.verdicts
+        (r.turn_id, v)
+        for r in reports
+        for v in r.verdicts
         if v.executed_originally and v.replayed == "deny"
     ]
     assert len(changed) == 1
