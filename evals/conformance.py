@@ -32,7 +32,7 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
-from arbiter.errors import ArbiterError
+from arbiter.errors import ArbiterError, CapabilityError
 from evals.retail_variants import FAMILIES, DataIndex, Variant, generate
 from guardrails.budget import SqliteBudgetLedger
 from guardrails.policy import LoadedPolicy, load_policy
@@ -116,6 +116,7 @@ class SetReport:
     tasks: int = 0
     gold: list[GoldOutcome] = field(default_factory=list)
     variants: list[VariantOutcome] = field(default_factory=list)
+    task_errors: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
 
     def count(self, outcome: str) -> int:
@@ -215,7 +216,10 @@ async def run_set(
 
         async def one(task: Task) -> None:
             async with gate:
-                await _run_task(run, task)
+                try:
+                    await _run_task(run, task)
+                except Exception as exc:  # recorded; one broken task must not end the run
+                    run.report.task_errors.append((task.task_id, f"{type(exc).__name__}: {exc}"))
 
         await asyncio.gather(*(one(t) for t in tasks))
     run.report.gold.sort(key=lambda g: (_order_key(g.task_id), g.index))
@@ -278,12 +282,15 @@ def _task_db(run: _Run, task: Task) -> Iterator[Path]:
 
 async def _session_user(client: CapabilityClient, task: Task) -> str:
     for action in task.actions:
-        if action.name == "find_user_id_by_email":
-            found = await client.get("/retail/users", params={"email": action.args["email"]})
-            return str(found["user_id"])
-        if action.name == "find_user_id_by_name_zip":
-            found = await client.get("/retail/users", params=action.args)
-            return str(found["user_id"])
+        try:
+            if action.name == "find_user_id_by_email":
+                found = await client.get("/retail/users", params={"email": action.args["email"]})
+                return str(found["user_id"])
+            if action.name == "find_user_id_by_name_zip":
+                found = await client.get("/retail/users", params=action.args)
+                return str(found["user_id"])
+        except CapabilityError:
+            continue  # a lookup the user got wrong; the task's next lookup finds them
         if action.name == "get_user_details":
             return str(action.args["user_id"])
     first = task.writes[0]

@@ -29,6 +29,7 @@ def summary_rows(report: SetReport) -> list[tuple[str, str]]:
         ("false blocks", str(report.count("false_block"))),
         ("expected denials", str(report.count("expected_denial"))),
         ("execution errors after allow", str(len(report.execution_errors))),
+        ("tasks that could not run", str(len(report.task_errors))),
         ("variants generated", str(len(report.variants))),
         ("variants caught by their rule", str(sum(v.outcome == "caught" for v in report.variants))),
         ("run time", f"{report.seconds:.1f} s"),

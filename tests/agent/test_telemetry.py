@@ -443,3 +443,17 @@ def test_console_exporter_from_the_environment(tmp_path: Path, host: str) -> Non
     assert done.stdout.strip() == "ok"
     exported = '"name": "invoke_workflow arbiter.turn"' in done.stderr
     assert exported is (host == "none")  # a host's own provider is left alone
+
+
+async def test_budgeted_execution_carries_its_budget_entry(
+    settings: Settings, provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
+    offer = tool_call("offer_discount", sku=SKU, percent=5, reason="goodwill", competitor=None)
+    model = ScriptedChatModel([step(offer), answer("Done.")])
+    record = (await _turn(settings, provider, model, text="5% off please")).record
+    (execution,) = record.executions
+    assert execution.status == "executed" and execution.budget_entry
+    attrs = _attrs(_one(exporter.get_finished_spans(), "execute_tool offer_discount"))
+    assert attrs["arbiter.budget.entry"] == execution.budget_entry
+    assert attrs["arbiter.idempotency_key"] == execution.idempotency_key
+    assert "arbiter.approval.id" not in attrs  # no approvals yet
