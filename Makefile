@@ -33,4 +33,5 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 
 bench: install-dev
 	$(BIN)/python -m benchmarks.turn_latency
+	$(BIN)/python -m benchmarks.ledger
 	$(BIN)/python -m benchmarks.recording_overhead

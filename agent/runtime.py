@@ -204,14 +204,7 @@ class Arbiter:
                     durability="exit",
                 )
             record = ctx.result[0]
-            telemetry.record_turn(
-                span,
-                final_text=record.final_text,
-                record_hash=record.record_hash,
-                input_flags=record.input_flags,
-                output_repaired=record.output_repaired,
-                error=record.error,
-            )
+            telemetry.record_turn(span, record)
         return TurnResult(text=record.final_text, record=record)
 
     async def _customer(self, customer_id: str) -> dict[str, object]:

@@ -59,7 +59,7 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 from opentelemetry.util.types import AttributeValue
 
 from agent.models.base import ChatMessage, ModelKind, ModelParams, ModelResponse, read_envelope
-from agent.record import ExecutionRecord, LLMCallRecord, ToolCallRecord
+from agent.record import DecisionRecord, ExecutionRecord, LLMCallRecord, ToolCallRecord
 from arbiter.settings import Settings
 from guardrails.verdict import ProposedAction, Verdict
 
@@ -143,7 +143,8 @@ def configure_tracing(
 
     Idempotent: the provider installed first is returned again. Returns None when no
     exporter is selected (the default) or when the host application has already set a
-    global provider, which is then used as it is.
+    global provider, which is then used as it is. (The selection is read from the
+    environment here, as the SDK's exporters read their own ``OTEL_*`` settings.)
     """
     global _installed
     with _install_lock:
@@ -206,21 +207,9 @@ def _otlp_exporter(env: Mapping[str, str]) -> SpanExporter | None:
         or env.get("OTEL_EXPORTER_OTLP_PROTOCOL")
         or "http/protobuf"
     ).strip()
-    if protocol == "grpc":
-        try:
-            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (  # type: ignore[import-not-found]
-                OTLPSpanExporter as GrpcExporter,
-            )
-        except ImportError:
-            logger.warning(
-                "OTLP protocol grpc needs opentelemetry-exporter-otlp-proto-grpc;"
-                " spans are not exported"
-            )
-            return None
-        grpc_exporter: SpanExporter = GrpcExporter()
-        return grpc_exporter
-    if protocol != "http/protobuf":
-        logger.warning("OTLP protocol %s is not supported; using http/protobuf", protocol)
+    if protocol != "http/protobuf":  # the grpc exporter would pull in grpcio
+        logger.warning("OTLP protocol %s is not bundled; spans are not exported", protocol)
+        return None
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
     return OTLPSpanExporter()  # endpoint, headers, timeout: the standard OTEL_* variables
@@ -303,26 +292,19 @@ def turn_span(
 
 
 @_never_raise
-def record_turn(
-    span: Span,
-    *,
-    final_text: str,
-    record_hash: str,
-    input_flags: Sequence[str],
-    output_repaired: bool,
-    error: str | None,
-) -> None:
+def record_turn(span: Span, record: DecisionRecord) -> None:
     """What the turn ended with, linking the trace to its DecisionRecord."""
     if not span.is_recording():
         return
-    span.set_attribute(RECORD_HASH, record_hash)
-    span.set_attribute(OUTPUT_REPAIRED, output_repaired)
-    if input_flags:
-        span.set_attribute(INPUT_FLAGS, list(input_flags))
-    if error:
-        span.set_attribute(TURN_ERROR, error[:200])
+    span.set_attribute(RECORD_HASH, record.record_hash)
+    span.set_attribute(OUTPUT_REPAIRED, record.output_repaired)
+    if record.input_flags:
+        span.set_attribute(INPUT_FLAGS, record.input_flags)
+    if record.error:
+        span.set_attribute(TURN_ERROR, record.error[:200])
     if active().capture_content:
-        message = {"role": "assistant", "parts": [_text(final_text)], "finish_reason": "stop"}
+        parts = [_text(record.final_text)]
+        message = {"role": "assistant", "parts": parts, "finish_reason": "stop"}
         span.set_attribute(genai.GEN_AI_OUTPUT_MESSAGES, _dumps([message]))
 
 
@@ -459,17 +441,8 @@ def record_context(span: Span, reads: Sequence[ToolCallRecord]) -> None:
     """``arbiter.context.sha256``: the canonical JSON of one gather step's read results."""
     if not span.is_recording():
         return
-    body = [
-        {
-            "call_id": r.call_id,
-            "tool": r.tool,
-            "args": r.args,
-            "status": r.status,
-            "result": r.result,
-            "error": r.error,
-        }
-        for r in reads
-    ]
+    fields = ("call_id", "tool", "args", "status", "result", "error")
+    body = [{name: getattr(r, name) for name in fields} for r in reads]
     canonical = json.dumps(
         body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
     )

@@ -12,8 +12,10 @@ action in order:
    false block (or an expected denial, for the two tau2 gold writes the benchmark's
    own tool refuses).
 
-The session's user is the task's (original set) or the one the gold lookups find
-(tau2: ``find_user_id_by_*``, else ``get_user_details``, else the first order's owner).
+The session's user is the one the task's gold lookups authenticate
+(``find_user_id_by_*``, else ``get_user_details``), else the task's ``user_id`` (original
+set; its task 64 names a different user than its instruction and lookups), else the
+first order's owner.
 """
 
 from __future__ import annotations
@@ -253,7 +255,7 @@ async def _run_task(run: _Run, task: Task) -> None:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=IN_PROCESS_BASE_URL) as http:
             client = CapabilityClient(http, retry=RetryPolicy(max_attempts=1))
-            user_id = task.user_id or await _session_user(client, task)
+            user_id = await _session_user(client, task)
             ctx = ToolContext(
                 customer_id=user_id,
                 session_id=f"conformance-{run.set_name}-{task.task_id}",
@@ -293,6 +295,8 @@ async def _session_user(client: CapabilityClient, task: Task) -> str:
             continue  # a lookup the user got wrong; the task's next lookup finds them
         if action.name == "get_user_details":
             return str(action.args["user_id"])
+    if task.user_id is not None:
+        return task.user_id
     first = task.writes[0]
     if "order_id" in first.args:
         return str((await read_retail_order(client, first.args["order_id"]))["user_id"])

@@ -11,8 +11,17 @@ from rich.table import Table
 from evals.conformance import SetReport
 from evals.retail_variants import FAMILIES
 
-DEFECT_NOTES: dict[str, str] = {}
-"""Original-set task id -> why its gold write breaks the policy (filled in from the run)."""
+DEFECT_NOTES: dict[str, str] = {
+    "retail.different_option": "task defect: the gold maps an item to the identical item; the "
+    "policy allows only a new item of a different option (tau2 refuses this too)",
+    "retail.gift_card_covers": "task defect: the gold pays with a gift card whose balance is "
+    "below what it must cover",
+    "retail.refund_destination": "task defect: the refund goes to a method the order was not "
+    "paid with and that is not a gift card",
+    "retail.delivered_only": "task defect: exchange of an order that is not delivered "
+    "(still pending)",
+}
+"""Why a gold write denied by a rule breaks the policy, by the first rule that fired."""
 
 
 def _pct(part: int, whole: int) -> str:
@@ -107,7 +116,7 @@ def markdown(reports: Sequence[SetReport]) -> str:
             ]
             for g in report.false_blocks:
                 reason = " ".join(g.reasons).replace("|", "\\|")
-                note = DEFECT_NOTES.get(g.task_id, "")
+                note = next((DEFECT_NOTES[r] for r in g.rule_ids if r in DEFECT_NOTES), "")
                 out.append(
                     f"| {g.task_id} | {g.index} | {g.action} | {', '.join(g.rule_ids)} "
                     f"| {reason} | {note} |"

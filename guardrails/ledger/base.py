@@ -13,6 +13,7 @@ them: the cap holds across threads, processes and replicas.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import NamedTuple, Protocol
 
@@ -28,6 +29,10 @@ class Claim(NamedTuple):
     cap: float
 
 
+ClaimLike = tuple[str, float, float]
+"""A ``Claim`` or a plain ``(scope, amount, cap)`` tuple."""
+
+
 class BudgetLedger(Protocol):
     """Atomic money ledger per scope (a session, a customer-day, a campaign, a day)."""
 
@@ -39,7 +44,7 @@ class BudgetLedger(Protocol):
         """Reserve ``amount`` if the scope stays within ``cap``; idempotent per entry_id."""
         ...
 
-    def reserve_many(self, claims: list[Claim], entry_id: str) -> bool:
+    def reserve_many(self, claims: Sequence[ClaimLike], entry_id: str) -> bool:
         """Reserve every claim, each within its scope's cap, or none; idempotent per entry_id."""
         ...
 
@@ -56,7 +61,7 @@ class BudgetLedger(Protocol):
         ...
 
 
-def checked_claims(claims: list[Claim] | list[tuple[str, float, float]]) -> list[Claim]:
+def checked_claims(claims: Sequence[ClaimLike]) -> list[Claim]:
     """Claims sorted by scope (the lock order), each scope once, amounts non-negative."""
     typed = sorted((Claim(*c) for c in claims), key=lambda c: c.scope)
     if not typed:

@@ -16,6 +16,7 @@ Import this module only when a database URL is configured: psycopg is the option
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,7 +33,7 @@ from guardrails.kill_switch import (
     sort_switches,
     switch_from_row,
 )
-from guardrails.ledger.base import CAP_EPSILON, Claim, checked_claims
+from guardrails.ledger.base import CAP_EPSILON, Claim, ClaimLike, checked_claims
 
 _SCHEMA_LOCK = 7_423_311_001
 """Advisory lock id serialising ``CREATE ... IF NOT EXISTS`` across processes."""
@@ -129,7 +130,7 @@ class PostgresBudgetLedger:
     def reserve(self, scope: str, entry_id: str, amount: float, cap: float) -> bool:
         return self.reserve_many([Claim(scope, amount, cap)], entry_id)
 
-    def reserve_many(self, claims: list[Claim], entry_id: str) -> bool:
+    def reserve_many(self, claims: Sequence[ClaimLike], entry_id: str) -> bool:
         ordered = checked_claims(claims)
         scopes = [c.scope for c in ordered]
         now = time.time()

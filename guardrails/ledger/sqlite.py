@@ -12,10 +12,11 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from arbiter.sqlite import immediate
-from guardrails.ledger.base import CAP_EPSILON, Claim, checked_claims
+from guardrails.ledger.base import CAP_EPSILON, Claim, ClaimLike, checked_claims
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS budget_scopes (
@@ -106,7 +107,7 @@ class SqliteBudgetLedger:
     def reserve(self, scope: str, entry_id: str, amount: float, cap: float) -> bool:
         return self.reserve_many([Claim(scope, amount, cap)], entry_id)
 
-    def reserve_many(self, claims: list[Claim], entry_id: str) -> bool:
+    def reserve_many(self, claims: Sequence[ClaimLike], entry_id: str) -> bool:
         ordered = checked_claims(claims)
         now = time.time()
         conn = self._db.get()

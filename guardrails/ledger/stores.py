@@ -11,7 +11,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self
 
-from arbiter.errors import ServiceUnavailableError
+from arbiter.errors import ConfigError, ServiceUnavailableError
 from guardrails.kill_switch import KillSwitch, SqliteKillSwitch
 from guardrails.ledger.base import BudgetLedger
 from guardrails.ledger.sqlite import SqliteBudgetLedger
@@ -36,9 +36,19 @@ class GuardStores:
         """PostgreSQL when a URL is given, else the SQLite file."""
         if not database_url:
             return cls(SqliteBudgetLedger(sqlite_path), SqliteKillSwitch(sqlite_path), "sqlite")
-        import psycopg
+        try:
+            import psycopg
 
-        from guardrails.ledger.postgres import PostgresBudgetLedger, PostgresKillSwitch, open_pool
+            from guardrails.ledger.postgres import (
+                PostgresBudgetLedger,
+                PostgresKillSwitch,
+                open_pool,
+            )
+        except ImportError as exc:
+            raise ConfigError(
+                "ARBITER_DATABASE_URL is set but the PostgreSQL driver is missing: "
+                "pip install 'arbiter-commerce[postgres]'"
+            ) from exc
 
         try:
             pool = open_pool(database_url)

@@ -58,7 +58,11 @@ def read_peer_data(source: Path) -> tuple[Doc, Doc, Doc]:
 
 
 def populate(conn: sqlite3.Connection, users: Doc, orders: Doc, products: Doc) -> None:
-    """Insert the dataset into empty tables (caller owns the transaction)."""
+    """Insert the dataset into empty tables (caller owns the transaction).
+
+    Documents carry their own id (the original set's users do not; tau2's do).
+    """
+    users = {uid: {"user_id": uid, **u} for uid, u in users.items()}
     conn.executemany(
         "INSERT INTO retail_users VALUES (?, ?, ?, ?, ?, ?)",
         [

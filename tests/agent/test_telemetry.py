@@ -449,9 +449,11 @@ async def test_budgeted_execution_carries_its_budget_entry(
     settings: Settings, provider: TracerProvider, exporter: InMemorySpanExporter
 ) -> None:
     offer = tool_call("offer_discount", sku=SKU, percent=5, reason="goodwill", competitor=None)
-    model = ScriptedChatModel([step(offer), answer("Done.")])
-    record = (await _turn(settings, provider, model, text="5% off please")).record
-    (execution,) = record.executions
+    add = tool_call("add_to_cart", sku=SKU, quantity=1)
+    model = ScriptedChatModel([step(add), step(offer), answer("Done.")])
+    record = (await _turn(settings, provider, model, text="add it with 5% off")).record
+    execution = record.executions[-1]
+    assert [v.outcome for v in record.verdicts] == ["allow", "allow"], record.verdicts
     assert execution.status == "executed" and execution.budget_entry
     attrs = _attrs(_one(exporter.get_finished_spans(), "execute_tool offer_discount"))
     assert attrs["arbiter.budget.entry"] == execution.budget_entry

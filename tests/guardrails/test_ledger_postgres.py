@@ -181,3 +181,16 @@ async def test_arbiter_uses_postgres_when_a_database_url_is_set(
     assert [v.rule_ids for v in result.record.verdicts] == [[KILL_SWITCH_RULE]]
     assert result.record.executions == []
     assert not (settings.data_dir / "budget.sqlite").exists()
+
+
+@pytest.mark.postgres
+def test_an_unreachable_kill_switch_raises_for_the_validator_to_fail_closed(pg: Backend) -> None:
+    from guardrails.kill_switch import KillSwitchUnavailable
+    from guardrails.ledger.postgres import PostgresKillSwitch, open_pool
+
+    pool = open_pool(pg.where, max_size=1)
+    switch = PostgresKillSwitch(pool)
+    assert switch.blocks("offer_discount", "shopper") is None
+    pool.close()
+    with pytest.raises(KillSwitchUnavailable):
+        switch.blocks("offer_discount", "shopper")
