@@ -12,7 +12,9 @@ record's seq and hash), so :meth:`verify` still checks everything that is kept.
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +24,9 @@ from agent.audit_chain import (
     Anchor,
     ChainReport,
     StoredRow,
+    body_of,
+    canonical_json,
+    chain_hash,
     check_chain,
     parse_moment,
     record_hash,
@@ -67,10 +72,24 @@ class AuditStore:
         self._path = path
         with connect(self._path) as conn:
             conn.executescript(_SCHEMA)
+        # One long-lived writer: opening a connection per append cost more than the write.
+        # WAL with synchronous=NORMAL survives a process crash at every commit; only a
+        # power loss can drop the last commits, never corrupt or reorder the chain.
+        self._writer = sqlite3.connect(
+            path, timeout=10.0, isolation_level=None, check_same_thread=False
+        )
+        self._writer.execute("PRAGMA journal_mode=WAL")
+        self._writer.execute("PRAGMA synchronous=NORMAL")
+        self._write_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Close the writer connection."""
+        self._writer.close()
 
     def append(self, record: DecisionRecord) -> DecisionRecord:
         """Chain and store a record; appending the same turn twice keeps the first."""
-        with connect(self._path) as conn, immediate(conn):
+        body = body_of(json.loads(record.model_dump_json()))  # serialized once
+        with self._write_lock, immediate(self._writer) as conn:
             existing = conn.execute(
                 "SELECT record FROM decision_records WHERE turn_id = ?", (record.turn_id,)
             ).fetchone()
@@ -81,23 +100,21 @@ class AuditStore:
             ).fetchone()
             anchor = _anchor(conn) if row is None else None
             prev = row[0] if row else (anchor.record_hash if anchor else GENESIS)
-            chained = record.model_copy(
-                update={"prev_hash": prev, "record_hash": record_hash(record, prev)}
-            )
+            digest = chain_hash(prev, body)
             conn.execute(
                 "INSERT INTO decision_records (turn_id, session_id, customer_id, created_at,"
                 " prev_hash, record_hash, record) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
-                    chained.turn_id,
-                    chained.session_id,
-                    chained.principal.customer_id,
-                    chained.finished_at.isoformat(),
+                    record.turn_id,
+                    record.session_id,
+                    record.principal.customer_id,
+                    record.finished_at.isoformat(),
                     prev,
-                    chained.record_hash,
-                    chained.model_dump_json(),
+                    digest,
+                    canonical_json({**body, "prev_hash": prev, "record_hash": digest}),
                 ),
             )
-            return chained
+        return record.model_copy(update={"prev_hash": prev, "record_hash": digest})
 
     def get(self, turn_id: str) -> DecisionRecord | None:
         """One record by turn id."""

@@ -130,14 +130,17 @@ class Arbiter:
         serde = JsonPlusSerializer(allowed_msgpack_modules=CHECKPOINT_TYPES)
         async with http, guard, aiosqlite.connect(settings.path("checkpoints.sqlite")) as conn:
             saver = AsyncSqliteSaver(conn, serde=serde)
-            yield cls(
-                settings=settings,
-                client=client,
-                deps=deps,
-                graph=build_graph(deps, saver),
-                sessions=SessionStore(settings.path("sessions.sqlite")),
-                tracing=tracing,
-            )
+            try:
+                yield cls(
+                    settings=settings,
+                    client=client,
+                    deps=deps,
+                    graph=build_graph(deps, saver),
+                    sessions=SessionStore(settings.path("sessions.sqlite")),
+                    tracing=tracing,
+                )
+            finally:
+                deps.audit.close()
 
     async def start_session(
         self, customer_id: str, channel: Channel = "shopper", session_id: str | None = None

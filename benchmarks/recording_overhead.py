@@ -46,6 +46,9 @@ class NoAuditStore(AuditStore):
     def append(self, record: DecisionRecord) -> DecisionRecord:
         return record
 
+    def close(self) -> None:
+        pass
+
 
 class DiscardingExporter(SpanExporter):
     """Counts spans and drops them: the SDK's full cost without a network."""

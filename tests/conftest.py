@@ -48,7 +48,7 @@ def no_real_model_calls(monkeypatch: pytest.MonkeyPatch) -> None:
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Settings come only from what a test sets."""
     for name in list(os.environ):
-        if name.startswith(("ARBITER_", "OPENAI_")):
+        if name.startswith(("ARBITER_", "OPENAI_", "OTEL_")):
             monkeypatch.delenv(name)
 
 
