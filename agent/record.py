@@ -118,6 +118,12 @@ class DecisionRecord(BaseModel):
     verdicts: list[Verdict]
     executions: list[ExecutionRecord]
     approvals: list[dict[str, Any]] = Field(default_factory=list)
+    denials: int = Field(default=0, description="Proposals denied in this turn.")
+    repaired_denials: int = Field(
+        default=0,
+        description="Denials followed by an allowed proposal of the same action type this turn"
+        " (repaired_denials / denials over many turns is the repair rate).",
+    )
     draft_text: str | None = Field(description="The model's answer before the claim check.")
     final_text: str
     claim_checks: list[ClaimCheck]

@@ -278,8 +278,19 @@ class Policy(_Strict):
         return rules
 
     def rules_for(self, action_type: str) -> list[Rule]:
-        """Rules that cover an action type, in file order."""
-        return [rule for rule in self.rules if rule.covers(action_type)]
+        """Rules that cover an action type, in file order (indexed once per policy)."""
+        index = self._index()
+        found = index.get(action_type)
+        if found is None:
+            found = index[action_type] = [r for r in self.rules if r.covers(action_type)]
+        return found
+
+    def _index(self) -> dict[str, list[Rule]]:
+        # A policy is immutable, so its per-action rule lists can be computed once.
+        index: dict[str, list[Rule]] | None = self.__dict__.get("_rules_by_action")
+        if index is None:
+            index = self.__dict__["_rules_by_action"] = {}
+        return index
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,8 @@ def build_record(
         proposals=scratch.proposals,
         verdicts=scratch.verdicts,
         executions=scratch.executions,
+        denials=sum(v.outcome == "deny" for v in scratch.verdicts),
+        repaired_denials=repaired_denials(scratch),
         draft_text=scratch.draft_text,
         final_text=scratch.final_text or "",
         claim_checks=scratch.claim_checks,
@@ -102,3 +104,18 @@ def build_record(
         duration_ms=(finished - scratch.started_at).total_seconds() * 1000,
         error=scratch.error,
     )
+
+
+def repaired_denials(scratch: TurnScratch) -> int:
+    """Denied proposals that a later allowed proposal of the same action type repaired."""
+    types = {p.id: p.type for p in scratch.proposals}
+    repaired = 0
+    for i, verdict in enumerate(scratch.verdicts):
+        if verdict.outcome != "deny":
+            continue
+        kind = types[verdict.action_id]
+        if any(
+            v.outcome == "allow" and types[v.action_id] == kind for v in scratch.verdicts[i + 1 :]
+        ):
+            repaired += 1
+    return repaired

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from agent.models.base import ModelResponse
 from agent.models.scripted import ScriptedChatModel, answer, step, tool_call
 from sandbox.seed import SAMPLE_CUSTOMER_ID
 from tests.conftest import OpenArbiter
@@ -65,3 +66,31 @@ async def test_conversation_survives_a_restart(open_arbiter: OpenArbiter) -> Non
         await arbiter.ask(session.session_id, "what did I mention?")
     contents = [m.content for m in second.requests[0].messages]
     assert "remember RUN-00005" in contents and "Noted." in contents
+
+
+async def test_a_denial_repaired_in_the_same_turn_is_counted(open_arbiter: OpenArbiter) -> None:
+    def offer(percent: int) -> ModelResponse:
+        return step(
+            tool_call(
+                "offer_discount",
+                sku="RUN-00005",
+                percent=percent,
+                reason="goodwill",
+                competitor=None,
+            )
+        )
+
+    model = ScriptedChatModel(
+        [
+            step(tool_call("add_to_cart", sku="RUN-00005", quantity=1)),
+            offer(50),
+            offer(10),
+            answer("I applied 10% off instead."),
+        ]
+    )
+    async with open_arbiter(model) as arbiter:
+        session = await arbiter.start_session(SAMPLE_CUSTOMER_ID)
+        result = await arbiter.ask(session.session_id, "50% off please")
+    record = result.record
+    assert [v.outcome for v in record.verdicts] == ["allow", "deny", "allow"]
+    assert (record.denials, record.repaired_denials) == (1, 1)
