@@ -10,21 +10,35 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from guardrails.budget import BudgetLedger, SqliteBudgetLedger
 from guardrails.facts import FactBundle
-from guardrails.policy import LoadedPolicy, load_policy
+from guardrails.policy import (
+    LoadedPolicy,
+    MarginFloorRule,
+    MaxDiscountRule,
+    SessionBudgetRule,
+    load_policy,
+)
 from guardrails.validator import Validator
 from guardrails.verdict import ProposedAction
 from tools.client import CapabilityClient
 from tools.spec import ToolContext
 
 POLICY = load_policy()
-RULES = {rule.id: rule for rule in POLICY.policy.rules}
+
+
+def _rule(rule_id: str, kind: type[_R]) -> _R:
+    rule = next(r for r in POLICY.policy.rules if r.id == rule_id)
+    assert isinstance(rule, kind)
+    return rule
+
+
+_R = TypeVar("_R")
 CATEGORIES = ["running-shoes", "gaming-laptops", "video-games", "apparel"]
 
 item = st.fixed_dictionaries(
@@ -121,9 +135,9 @@ def test_executed_discounts_never_break_a_cap_or_a_floor(
         ledger = SqliteBudgetLedger(Path(tmp) / "b.sqlite")
         executed = asyncio.run(_run(POLICY, items, proposals, ledger))
         spent = ledger.spent("session:s1")
-    cap_rule = RULES["discount.max_percent"].params
-    margin = RULES["price.margin_floor"].params
-    budget = RULES["budget.session_discount"].params
+    cap_rule = _rule("discount.max_percent", MaxDiscountRule).params
+    margin = _rule("price.margin_floor", MarginFloorRule).params
+    budget = _rule("budget.session_discount", SessionBudgetRule).params
     total = 0.0
     for spec, percent in executed:
         price = spec["list_price"]
