@@ -35,3 +35,4 @@ bench: install-dev
 	$(BIN)/python -m benchmarks.turn_latency
 	$(BIN)/python -m benchmarks.ledger
 	$(BIN)/python -m benchmarks.recording_overhead
+	$(BIN)/python -m benchmarks.rules

@@ -9,7 +9,9 @@ from agent.audit_store import AuditStore
 from agent.models.base import ChatModel, ModelParams
 from agent.record import CustomerContext, DecisionRecord
 from guardrails.budget import BudgetLedger
+from guardrails.policy_store import PolicyPin
 from guardrails.validator import Validator
+from guardrails.verdict import Verdict
 from prompts.registry import PromptTemplate, get_template
 from tools.registry import ALL_TOOLS, openai_tools
 from tools.spec import ToolContext, ToolSpec, schema_hash
@@ -45,8 +47,20 @@ class TurnDeps:
 
 @dataclass
 class TurnContext:
-    """Per-turn, never persisted: the trusted tool context and where the result goes."""
+    """Per-turn, never persisted: the trusted tool context and where the result goes.
+
+    ``pin`` is the policy (and shadow candidate) the whole turn is evaluated under,
+    taken once at its start: a reload during the turn does not change it.
+    """
 
     tools: ToolContext
     customer: CustomerContext
     result: list[DecisionRecord] = field(default_factory=list)
+    pin: PolicyPin | None = None
+    shadow_verdicts: list[Verdict] = field(default_factory=list)
+
+    def pinned(self, validator: Validator) -> PolicyPin:
+        """This turn's policies: the pin taken at its start, or the store's now (then kept)."""
+        if self.pin is None:
+            self.pin = validator.policies.pin()
+        return self.pin

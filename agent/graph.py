@@ -85,7 +85,7 @@ def build_graph(deps: TurnDeps, checkpointer: BaseCheckpointSaver[Any] | None) -
         scratch = state["turn"]
         assert scratch is not None
         with telemetry.node_span("record"):
-            built = finish.build_record(deps, scratch, state.get("history") or [])
+            built = finish.build_record(deps, scratch, state.get("history") or [], runtime.context)
             stored = deps.audit.append(built)
         runtime.context.result.append(stored)
         history = [

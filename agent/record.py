@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from agent.models.base import ChatMessage, ModelParams, TokenUsage, ToolCall
-from guardrails.verdict import ProposedAction, Verdict
+from guardrails.verdict import Outcome, ProposedAction, Verdict
 
 
 class Principal(BaseModel):
@@ -96,6 +96,31 @@ class StepTiming(BaseModel):
     duration_ms: float
 
 
+class ShadowOutcome(BaseModel):
+    """One policy's decision on a proposal, as compared in shadow mode."""
+
+    outcome: Outcome
+    rule_ids: list[str] = Field(description="Rules that fired.")
+    reasons: list[str] = Field(default_factory=list, description="Why, one per fired rule.")
+
+
+class ShadowDifference(BaseModel):
+    """A proposal the shadow policy decided differently (outcome or rules fired)."""
+
+    action_id: str
+    type: str = Field(description="The action type proposed.")
+    active: ShadowOutcome = Field(description="What the enforced policy decided.")
+    shadow: ShadowOutcome = Field(description="What the candidate would have decided.")
+
+
+class ShadowRecord(BaseModel):
+    """A candidate policy evaluated beside the active one on this turn, never enforced."""
+
+    policy_version: str = Field(description="sha256 of the candidate policy file.")
+    evaluated: int = Field(description="Proposals the candidate decided on this turn.")
+    differences: list[ShadowDifference] = Field(default_factory=list)
+
+
 class DecisionRecord(BaseModel):
     """One turn, complete. Appended to the audit store; chained by hash."""
 
@@ -110,7 +135,12 @@ class DecisionRecord(BaseModel):
     )
     user_message: str
     input_flags: list[str]
-    policy_version: str
+    policy_version: str = Field(
+        description="The one policy version every verdict of this turn came from (pinned at start)."
+    )
+    shadow: ShadowRecord | None = Field(
+        default=None, description="Shadow policy comparison, when a candidate was configured."
+    )
     tool_schema_sha256: str
     llm_calls: list[LLMCallRecord]
     context: list[ToolCallRecord]

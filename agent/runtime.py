@@ -36,8 +36,9 @@ from agent.state import CHECKPOINT_TYPES, TurnScratch
 from arbiter.errors import CapabilityError, InputError, UnknownCustomerError
 from arbiter.settings import Settings
 from guardrails.ledger.stores import GuardStores
-from guardrails.policy import LoadedPolicy, load_policy
+from guardrails.policy import DEFAULT_POLICY_PATH, LoadedPolicy, load_policy
 from guardrails.policy_archive import PolicyArchive
+from guardrails.policy_store import PolicyStore
 from guardrails.validator import Validator
 from tools.client import IN_PROCESS_BASE_URL, CapabilityClient, RetryPolicy
 from tools.facts import read_customer
@@ -101,21 +102,18 @@ class Arbiter:
         is set up from the ``OTEL_*`` variables unless the host application has one.
         """
         tracing = telemetry.tracing_for(settings, tracer_provider)
-        policy = policy or load_policy(
-            settings.policy_file, known_actions={t.name for t in ACTION_TOOLS}
-        )
+        policies = open_policies(settings, policy)
         http = http or capability_http(settings)
         client = CapabilityClient(
             http,
             timeout_s=settings.tool_timeout_s,
             retry=RetryPolicy(max_attempts=settings.tool_max_attempts),
         )
-        PolicyArchive(settings.path("audit.sqlite")).keep(policy)
         # Ledger and kill switch: PostgreSQL when ARBITER_DATABASE_URL is set, else SQLite.
         guard = GuardStores.open(settings.database_url, settings.path("budget.sqlite"))
         deps = TurnDeps(
             model=model or build_model(settings),
-            validator=Validator(policy, guard.ledger, kill_switch=guard.kill_switch),
+            validator=Validator(policies, guard.ledger, kill_switch=guard.kill_switch),
             ledger=guard.ledger,
             audit=AuditStore(settings.path("audit.sqlite")),
             params=ModelParams(
@@ -142,6 +140,11 @@ class Arbiter:
             finally:
                 deps.audit.close()
 
+    @property
+    def policies(self) -> PolicyStore:
+        """The active (and shadow) policy: ``reload()``, ``activate()``, ``set_shadow()``."""
+        return self.deps.validator.policies
+
     async def start_session(
         self, customer_id: str, channel: Channel = "shopper", session_id: str | None = None
     ) -> Session:
@@ -162,25 +165,10 @@ class Arbiter:
                 f"{self.settings.max_message_chars}"
             )
         session = self.sessions.get(session_id)
-        customer = await self._customer(session.principal.customer_id)
-        known = CustomerContext(
-            name=str(customer["name"]),
-            region=str(customer["region"]),
-            postcode=str(customer["postcode"]),
-            loyalty_tier=str(customer["loyalty_tier"]),
-        )
-        ctx = TurnContext(
-            tools=ToolContext(
-                customer_id=session.principal.customer_id,
-                session_id=session_id,
-                channel=session.principal.channel,
-                region=known.region,
-                postcode=known.postcode,
-                loyalty_tier=known.loyalty_tier,
-                client=self.client,
-            ),
-            customer=known,
-        )
+        tools, known = await self.tool_context(session.principal, session_id)
+        # Once per turn: pick up an edited policy file (one stat), then pin the turn to it.
+        self.policies.reload()
+        ctx = TurnContext(tools=tools, customer=known, pin=self.policies.pin())
         scratch = TurnScratch(
             turn_id=turn_id or f"turn_{uuid.uuid4().hex[:20]}",
             session_id=session_id,
@@ -195,7 +183,7 @@ class Arbiter:
             turn_id=scratch.turn_id,
             session_id=session_id,
             channel=session.principal.channel,
-            policy_version=self.deps.validator.policy.version,
+            policy_version=ctx.pinned(self.deps.validator).version,
             tool_schema_sha256=self.deps.tool_schema_sha256,
             user_message=text,
         ) as span:
@@ -210,6 +198,28 @@ class Arbiter:
             telemetry.record_turn(span, record)
         return TurnResult(text=record.final_text, record=record)
 
+    async def tool_context(
+        self, principal: Principal, session_id: str
+    ) -> tuple[ToolContext, CustomerContext]:
+        """The trusted context of a turn for this principal, from the customer service."""
+        customer = await self._customer(principal.customer_id)
+        known = CustomerContext(
+            name=str(customer["name"]),
+            region=str(customer["region"]),
+            postcode=str(customer["postcode"]),
+            loyalty_tier=str(customer["loyalty_tier"]),
+        )
+        tools = ToolContext(
+            customer_id=principal.customer_id,
+            session_id=session_id,
+            channel=principal.channel,
+            region=known.region,
+            postcode=known.postcode,
+            loyalty_tier=known.loyalty_tier,
+            client=self.client,
+        )
+        return tools, known
+
     async def _customer(self, customer_id: str) -> dict[str, object]:
         try:
             return await read_customer(self.client, customer_id)
@@ -217,3 +227,25 @@ class Arbiter:
             if exc.status == 404:
                 raise UnknownCustomerError(f"unknown customer {customer_id!r}") from exc
             raise
+
+
+def open_policies(settings: Settings, policy: LoadedPolicy | None = None) -> PolicyStore:
+    """The policy store: the given policy, or the configured file watched for edits.
+
+    A policy passed in is not backed by a file and is never reloaded. The shadow file
+    (``ARBITER_SHADOW_POLICY_FILE``) must be valid at start; later edits to either
+    file are picked up by ``reload()``, and a broken edit keeps the previous version.
+    """
+    known = {t.name for t in ACTION_TOOLS}
+    path = None if policy is not None else (settings.policy_file or DEFAULT_POLICY_PATH)
+    active = policy or load_policy(path, known_actions=known)
+    shadow_path = settings.shadow_policy_file
+    shadow = load_policy(shadow_path, known_actions=known) if shadow_path else None
+    return PolicyStore(
+        active,
+        path=path,
+        shadow=shadow,
+        shadow_path=shadow_path,
+        known_actions=known,
+        archive=PolicyArchive(settings.path("audit.sqlite")),
+    )

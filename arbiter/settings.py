@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     policy_file: Path | None = Field(
         default=None, description="Policy YAML; unset means the bundled default policy."
     )
+    shadow_policy_file: Path | None = Field(
+        default=None,
+        description="Candidate policy YAML evaluated beside the active one, never enforced.",
+    )
     planner: PlannerChoice = Field(
         default="auto", description="auto: openai when an endpoint is configured, else offline."
     )

@@ -56,11 +56,67 @@ class SessionBudgetParams(_Strict):
     max_amount: float = Field(gt=0, description="Dollars per session.")
 
 
+ScopeValue = Annotated[str, Field(min_length=1, max_length=120)]
+
+
+class RuleScope(_Strict):
+    """Where a rule applies, beyond its action types; an absent key means everywhere.
+
+    ``regions``, ``loyalty_tiers`` and ``channels`` match the trusted session context;
+    ``categories`` and ``brands`` match the catalog's product fact. Values match exactly.
+    An action with no product fact (a refund, a delivery promise) is outside every
+    rule that names categories or brands: such a rule never applies to it.
+    """
+
+    categories: list[ScopeValue] | None = Field(
+        default=None, min_length=1, description="Catalog categories, e.g. running-shoes."
+    )
+    brands: list[ScopeValue] | None = Field(
+        default=None, min_length=1, description="Catalog brands, as the catalog spells them."
+    )
+    regions: list[ScopeValue] | None = Field(
+        default=None, min_length=1, description="Customer regions from the session."
+    )
+    loyalty_tiers: list[ScopeValue] | None = Field(
+        default=None, min_length=1, description="Customer loyalty tiers from the session."
+    )
+    channels: list[Literal["shopper", "copilot"]] | None = Field(
+        default=None, min_length=1, description="Session channels."
+    )
+
+    @property
+    def needs_product(self) -> bool:
+        """True when matching needs the product's category or brand."""
+        return self.categories is not None or self.brands is not None
+
+    def matches(
+        self,
+        *,
+        category: str | None,
+        brand: str | None,
+        region: str,
+        loyalty_tier: str,
+        channel: str,
+    ) -> bool:
+        """True when every listed dimension contains the given value."""
+        checks = (
+            (self.categories, category),
+            (self.brands, brand),
+            (self.regions, region),
+            (self.loyalty_tiers, loyalty_tier),
+            (self.channels, channel),
+        )
+        return all(allowed is None or value in allowed for allowed, value in checks)
+
+
 class _RuleBase(_Strict):
     id: str = Field(min_length=1, max_length=80, description="Stable id shown in verdicts.")
     description: str = Field(default="", description="What the rule protects, for humans.")
     effect: Literal["deny", "require_approval"] = "deny"
     actions: list[str] = Field(min_length=1, description="Action types covered, or '*'.")
+    scope: RuleScope | None = Field(
+        default=None, description="Where the rule applies (categories, regions, ...); None: all."
+    )
 
     def covers(self, action_type: str) -> bool:
         """True when this rule applies to the action type."""

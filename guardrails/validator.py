@@ -1,13 +1,19 @@
 """The validator: one proposal in, one verdict out, under exactly one policy version.
 
-Order of work: the scope pre-check on raw arguments, then the authoritative facts the
-action type needs (read now, concurrently), then parameter resolution from those facts
-(a price match's percent, a refund's amount), then every covering rule. Any rule
-that cannot be evaluated denies (fail closed).
+Order of work: the kill switch, the scope pre-check on raw arguments, then the
+authoritative facts the action type needs (read now, concurrently), then ``decide``:
+parameter resolution from those facts (a price match's percent, a refund's amount)
+and every covering, in-scope rule. Any rule that cannot be evaluated denies (fail
+closed).
+
+``decide`` is pure (facts in, verdict out, no I/O), so the facts read once serve
+both the enforced policy and a shadow candidate (``evaluate_both``), and the rules
+benchmark measures exactly the code the live path runs.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -16,7 +22,7 @@ from guardrails.budget import BudgetLedger
 from guardrails.facts import FactBundle, FactsUnavailable, read_facts, session_scope
 from guardrails.kill_switch import KillSwitch, KillSwitchUnavailable, NoKillSwitch, Switch
 from guardrails.policy import LoadedPolicy, Rule, SessionBudgetRule
-from guardrails.rules import check
+from guardrails.policy_store import PolicyPin, PolicyStore, RuleSet
 from guardrails.rules.discounts import allowed_percent, discount_amount, resolve_price_match
 from guardrails.verdict import (
     BudgetClaim,
@@ -35,6 +41,8 @@ KILL_SWITCH_RULE = "system.kill_switch"
 NO_DISCOUNT_RULE = "system.no_discount_to_apply"
 NOT_IN_CART_RULE = "system.discount_needs_cart_line"
 
+logger = logging.getLogger("arbiter.guardrails")
+
 
 def names_other_customer(raw_args: dict[str, Any], ctx: ToolContext) -> bool:
     """True when a tool call's arguments name a customer other than the session's."""
@@ -47,73 +55,127 @@ FactReader = Callable[[ProposedAction, ToolContext, BudgetLedger], Awaitable[Fac
 
 
 class Validator:
-    """Evaluates proposals against one loaded policy and authoritative facts."""
+    """Evaluates proposals against the store's policies and authoritative facts."""
 
     def __init__(
         self,
-        policy: LoadedPolicy,
+        policy: LoadedPolicy | PolicyStore,
         ledger: BudgetLedger,
         facts: FactReader = read_facts,
         *,
         kill_switch: KillSwitch | None = None,
     ) -> None:
-        self.policy = policy
+        self.policies = policy if isinstance(policy, PolicyStore) else PolicyStore(policy)
         self.ledger = ledger
         self.kill_switch: KillSwitch = kill_switch or NoKillSwitch()
         self._read_facts = facts
 
-    async def evaluate(self, action: ProposedAction, ctx: ToolContext) -> Verdict:
+    @property
+    def policy(self) -> LoadedPolicy:
+        """The policy in force for new turns (a turn in flight keeps its pin)."""
+        return self.policies.active
+
+    async def evaluate(
+        self, action: ProposedAction, ctx: ToolContext, *, pin: PolicyPin | None = None
+    ) -> Verdict:
         """Decide one proposal. Never raises for a service failure: it denies instead."""
+        pin = pin or self.policies.pin()
+        active, _ = await self.evaluate_both(action, ctx, PolicyPin(pin.active))
+        return active
+
+    async def evaluate_both(
+        self, action: ProposedAction, ctx: ToolContext, pin: PolicyPin
+    ) -> tuple[Verdict, Verdict | None]:
+        """The enforced verdict and, when the pin has one, the shadow policy's verdict.
+
+        Facts are read once and both policies decide on them. The shadow verdict is
+        for the record only; a failure computing it is logged, never raised.
+        """
         started = time.perf_counter()
+        stop, facts = await self._precheck_and_read(action, ctx)
+        if stop is not None:
+            active = _verdict(pin.active.version, action, [stop], facts, action.params, started)
+            if pin.shadow is None:
+                return active, None
+            return active, active.model_copy(update={"policy_version": pin.shadow.version})
+        active = decide(pin.active, action, facts, ctx, started=started)
+        shadow: Verdict | None = None
+        if pin.shadow is not None:
+            try:
+                shadow = decide(pin.shadow, action, facts, ctx)
+            except Exception:  # the candidate must never break the enforced path
+                logger.exception(
+                    "shadow policy %s failed on %s", pin.shadow.version[:12], action.type
+                )
+        return active, shadow
+
+    async def _precheck_and_read(
+        self, action: ProposedAction, ctx: ToolContext
+    ) -> tuple[RuleHit | None, FactBundle]:
+        """A system hit that stops the proposal before any rule, or the facts it needs."""
         # Read afresh on every verdict: a switch set by any replica stops the next proposal.
         try:
             switch = self.kill_switch.blocks(action.type, ctx.channel)
         except KillSwitchUnavailable:
-            return self._verdict(
-                action, [_switch_unread_hit()], FactBundle(), action.params, started
-            )
+            return _switch_unread_hit(), FactBundle()
         if switch is not None:
-            off = _kill_switch_hit(switch)
-            return self._verdict(action, [off], FactBundle(), action.params, started)
-        rules = self.policy.policy.rules_for(action.type)
+            return _kill_switch_hit(switch), FactBundle()
         if names_other_customer(action.params, ctx):
-            return self._verdict(action, [_scope_hit()], FactBundle(), action.params, started)
+            return _scope_hit(), FactBundle()
         try:
-            facts = await self._read_facts(action, ctx, self.ledger)
+            return None, await self._read_facts(action, ctx, self.ledger)
         except FactsUnavailable as exc:
-            return self._verdict(action, [_facts_hit(exc)], FactBundle(), action.params, started)
-        params = resolve_params(action, facts)
-        hits = [hit for rule in rules if (hit := check(rule, params, facts, ctx)) is not None]
-        if action.type == "offer_discount":
-            hits.extend(_discount_preconditions(params, facts))
-        verdict = self._verdict(action, hits, facts, params, started)
-        if action.type == "offer_discount" and facts.price is not None:
-            _attach_discount_alternative(hits, rules, params, facts)
-            verdict.budget = _budget_claim(rules, params, facts, ctx)
-        return verdict
+            return _facts_hit(exc), FactBundle()
 
-    def _verdict(
-        self,
-        action: ProposedAction,
-        hits: list[RuleHit],
-        facts: FactBundle,
-        params: dict[str, Any],
-        started: float,
-    ) -> Verdict:
-        outcome: Outcome = "allow"
-        if any(hit.effect == "deny" for hit in hits):
-            outcome = "deny"
-        elif hits:
-            outcome = "require_approval"
-        return Verdict(
-            action_id=action.id,
-            outcome=outcome,
-            hits=hits,
-            facts=facts.recorded,
-            policy_version=self.policy.version,
-            resolved_params=params,
-            duration_ms=(time.perf_counter() - started) * 1000,
-        )
+
+def decide(
+    rules: RuleSet,
+    action: ProposedAction,
+    facts: FactBundle,
+    ctx: ToolContext,
+    *,
+    started: float | None = None,
+) -> Verdict:
+    """The pure part of a verdict: resolve parameters, run the applicable rules, decide.
+
+    No I/O: ``facts`` were read beforehand. The live validator, the shadow policy and
+    the rules benchmark all call this.
+    """
+    if started is None:
+        started = time.perf_counter()
+    applicable, checks = rules.applicable(action.type, facts.product, ctx)
+    params = resolve_params(action, facts)
+    hits = [hit for fn, rule in checks if (hit := fn(rule, params, facts, ctx)) is not None]
+    discount = action.type == "offer_discount"
+    if discount:
+        hits.extend(_discount_preconditions(params, facts))
+    verdict = _verdict(rules.version, action, hits, facts, params, started)
+    if discount and facts.price is not None:
+        _attach_discount_alternative(hits, applicable, params, facts)
+        verdict.budget = _budget_claim(applicable, params, facts, ctx)
+    return verdict
+
+
+def _verdict(
+    version: str,
+    action: ProposedAction,
+    hits: list[RuleHit],
+    facts: FactBundle,
+    params: dict[str, Any],
+    started: float,
+) -> Verdict:
+    outcome: Outcome = "allow"
+    if hits:
+        outcome = "deny" if any(hit.effect == "deny" for hit in hits) else "require_approval"
+    return Verdict(
+        action_id=action.id,
+        outcome=outcome,
+        hits=hits,
+        facts=facts.recorded,
+        policy_version=version,
+        resolved_params=params,
+        duration_ms=(time.perf_counter() - started) * 1000,
+    )
 
 
 def resolve_params(action: ProposedAction, facts: FactBundle) -> dict[str, Any]:

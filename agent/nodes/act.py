@@ -84,7 +84,13 @@ async def _run_read(deps: TurnDeps, ctx: TurnContext, read: PendingRead) -> Tool
 async def validate(deps: TurnDeps, ctx: TurnContext, scratch: TurnScratch) -> None:
     """A verdict for every pending proposal; denials go back to the model with reasons."""
     actions = [scratch.proposal(action_id) for action_id in scratch.pending_actions]
-    verdicts = await asyncio.gather(*(deps.validator.evaluate(a, ctx.tools) for a in actions))
+    pin = ctx.pinned(deps.validator)  # the turn's one policy version, whatever reloads meanwhile
+    evaluated = await asyncio.gather(
+        *(deps.validator.evaluate_both(a, ctx.tools, pin) for a in actions)
+    )
+    verdicts = [active for active, _ in evaluated]
+    # Shadow verdicts are recorded only: nothing below (routing, execution, budget) reads them.
+    ctx.shadow_verdicts.extend(shadow for _, shadow in evaluated if shadow is not None)
     scratch.verdicts.extend(verdicts)
     span = trace.get_current_span()
     for action, verdict in zip(actions, verdicts, strict=True):

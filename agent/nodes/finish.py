@@ -8,9 +8,10 @@ from agent.claims import check_claims, collect_facts, fact_summary, repair_answe
 from agent.deps import TurnContext, TurnDeps
 from agent.models.base import ChatMessage, TokenUsage
 from agent.nodes.plan import call_model, conversation
-from agent.record import DecisionRecord
+from agent.record import DecisionRecord, ShadowDifference, ShadowOutcome, ShadowRecord
 from agent.state import TurnScratch
 from arbiter.errors import ModelEndpointError
+from guardrails.verdict import Verdict
 
 UNREACHABLE_TEXT = (
     "I can't reach the assistant's reasoning service right now, so I could not finish this request."
@@ -67,9 +68,13 @@ def guard_output(scratch: TurnScratch) -> None:
 
 
 def build_record(
-    deps: TurnDeps, scratch: TurnScratch, history: list[ChatMessage]
+    deps: TurnDeps,
+    scratch: TurnScratch,
+    history: list[ChatMessage],
+    ctx: TurnContext | None = None,
 ) -> DecisionRecord:
     """The turn's DecisionRecord (hash-chained by the audit store on append)."""
+    pin = ctx.pinned(deps.validator) if ctx is not None else deps.validator.policies.pin()
     usage = TokenUsage()
     for call in scratch.llm_calls:
         if call.usage:
@@ -86,7 +91,12 @@ def build_record(
         history=history,
         user_message=scratch.user_message,
         input_flags=scratch.input_flags,
-        policy_version=deps.validator.policy.version,
+        policy_version=pin.version,
+        shadow=shadow_record(
+            pin.shadow.version, scratch, ctx.shadow_verdicts if ctx is not None else []
+        )
+        if pin.shadow is not None
+        else None,
         tool_schema_sha256=deps.tool_schema_sha256,
         llm_calls=scratch.llm_calls,
         context=scratch.context,
@@ -119,3 +129,27 @@ def repaired_denials(scratch: TurnScratch) -> int:
         ):
             repaired += 1
     return repaired
+
+
+def shadow_record(version: str, scratch: TurnScratch, shadows: list[Verdict]) -> ShadowRecord:
+    """Where the shadow policy decided a proposal differently from the enforced one."""
+    enforced = {v.action_id: v for v in scratch.verdicts}
+    types = {p.id: p.type for p in scratch.proposals}
+    differences = [
+        ShadowDifference(
+            action_id=shadow.action_id,
+            type=types.get(shadow.action_id, ""),
+            active=_shadow_outcome(active),
+            shadow=_shadow_outcome(shadow),
+        )
+        for shadow in shadows
+        if (active := enforced.get(shadow.action_id)) is not None
+        and (active.outcome, active.rule_ids) != (shadow.outcome, shadow.rule_ids)
+    ]
+    return ShadowRecord(policy_version=version, evaluated=len(shadows), differences=differences)
+
+
+def _shadow_outcome(verdict: Verdict) -> ShadowOutcome:
+    return ShadowOutcome(
+        outcome=verdict.outcome, rule_ids=verdict.rule_ids, reasons=verdict.reasons
+    )
