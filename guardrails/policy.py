@@ -291,6 +291,181 @@ class RetailPaymentChangeRule(_RuleBase):
     params: NoParams = NoParams()
 
 
+# Compliance, support-action and multi-scope budget rules (guardrails/rules/compliance.py,
+# guardrails/rules/discounts.py).
+
+
+class AmountParams(_Strict):
+    """A money bound."""
+
+    max_amount: float = Field(gt=0, description="Dollars.")
+
+
+class CampaignBudgetParams(_Strict):
+    """Money each discount campaign may give away in total.
+
+    A discount's campaign is its reason (goodwill, price_match, loyalty); a promotion's
+    is its code. A campaign with no entry and no default is not capped by this rule.
+    """
+
+    by_campaign: dict[str, float] = Field(default_factory=dict, description="Cap per campaign.")
+    default_amount: float | None = Field(
+        default=None, gt=0, description="Cap of a campaign not listed; None: uncapped."
+    )
+
+    def cap_for(self, campaign: str) -> float | None:
+        """The cap of one campaign, if any."""
+        return self.by_campaign.get(campaign, self.default_amount)
+
+
+class BrandsParams(_Strict):
+    """Catalog brands, as the catalog spells them."""
+
+    brands: list[str] = Field(min_length=1, description="Brand names.")
+
+
+class RateLimitParams(_Strict):
+    """At most ``max_actions`` executions per session within a sliding window."""
+
+    max_actions: int = Field(ge=1, le=10_000, description="Actions allowed in the window.")
+    window_seconds: float = Field(gt=0, le=3600, description="Window length, at most an hour.")
+
+
+class RefundMethodParams(_Strict):
+    """Where a refund may go."""
+
+    allowed: list[Literal["original", "gift_card"]] = Field(
+        min_length=1, description="Refund methods accepted."
+    )
+
+
+class OrderStatusParams(_Strict):
+    """Order statuses an action accepts."""
+
+    statuses: list[str] = Field(min_length=1, description="Order status values, e.g. pending.")
+
+
+class TierPercentParams(_Strict):
+    """Discount percent above which a human approves, per loyalty tier."""
+
+    by_tier: dict[str, float] = Field(min_length=1, description="Percent per tier.")
+
+
+class DiscountAmountCapRule(_RuleBase):
+    """One discount may not give away more than a fixed amount."""
+
+    kind: Literal["discount_amount_cap"]
+    params: AmountParams
+
+
+class CustomerDailyBudgetRule(_RuleBase):
+    """A customer's discounts per (UTC) day, across all their sessions, stay under a cap."""
+
+    kind: Literal["customer_daily_budget"]
+    params: AmountParams
+
+
+class CampaignBudgetRule(_RuleBase):
+    """Each discount campaign (reason or promotion code) stays under its cap."""
+
+    kind: Literal["campaign_budget"]
+    params: CampaignBudgetParams
+
+
+class GlobalDailyBudgetRule(_RuleBase):
+    """Everything given away in discounts on one (UTC) day stays under a cap."""
+
+    kind: Literal["global_daily_budget"]
+    params: AmountParams
+
+
+class RegionRestrictionRule(_RuleBase):
+    """A SKU restricted in the customer's region is not sold or shipped there."""
+
+    kind: Literal["region_restriction"]
+    params: NoParams = NoParams()
+
+
+class AgeVerificationRule(_RuleBase):
+    """Age-restricted products need a customer whose age is verified."""
+
+    kind: Literal["age_verification"]
+    params: NoParams = NoParams()
+
+
+class NoDiscountBrandRule(_RuleBase):
+    """Brands that forbid discounting their products."""
+
+    kind: Literal["no_discount_brand"]
+    params: BrandsParams
+
+
+class PromotionTierRule(_RuleBase):
+    """A tier-only promotion is applied only for a customer of one of its tiers."""
+
+    kind: Literal["promotion_tier"]
+    params: NoParams = NoParams()
+
+
+class PromotionStackingRule(_RuleBase):
+    """A promotion joins the cart's others only when every one of them is stackable."""
+
+    kind: Literal["promotion_stacking"]
+    params: NoParams = NoParams()
+
+
+class RateLimitRule(_RuleBase):
+    """Actions per session within a sliding window (counted where every replica sees them)."""
+
+    kind: Literal["rate_limit"]
+    params: RateLimitParams
+
+
+class RefundMethodRule(_RuleBase):
+    """Refunds go only to the original payment method or a gift card."""
+
+    kind: Literal["refund_method"]
+    params: RefundMethodParams = RefundMethodParams(allowed=["original", "gift_card"])
+
+
+class ReturnWindowRule(_RuleBase):
+    """Returns only for delivered orders inside their return window (the order service's now)."""
+
+    kind: Literal["return_window"]
+    params: NoParams = NoParams()
+
+
+class CancelStateRule(_RuleBase):
+    """Cancel only orders in an accepted status (pending, by default)."""
+
+    kind: Literal["cancel_state"]
+    params: OrderStatusParams = OrderStatusParams(statuses=["pending"])
+
+
+class RefundApprovalRule(_RuleBase):
+    """A refund above the amount waits for a human."""
+
+    kind: Literal["refund_approval_threshold"]
+    effect: Literal["deny", "require_approval"] = "require_approval"
+    params: AmountParams
+
+
+class GoodwillApprovalRule(_RuleBase):
+    """A goodwill discount worth more than the amount waits for a human."""
+
+    kind: Literal["goodwill_approval_threshold"]
+    effect: Literal["deny", "require_approval"] = "require_approval"
+    params: AmountParams
+
+
+class TierDiscountApprovalRule(_RuleBase):
+    """A discount percent above the customer's tier threshold waits for a human."""
+
+    kind: Literal["tier_discount_approval_threshold"]
+    effect: Literal["deny", "require_approval"] = "require_approval"
+    params: TierPercentParams
+
+
 Rule = Annotated[
     CustomerScopeRule
     | MaxDiscountRule
@@ -312,7 +487,23 @@ Rule = Annotated[
     | RetailPaymentMethodOfUserRule
     | RetailRefundDestinationRule
     | RetailGiftCardBalanceRule
-    | RetailPaymentChangeRule,
+    | RetailPaymentChangeRule
+    | DiscountAmountCapRule
+    | CustomerDailyBudgetRule
+    | CampaignBudgetRule
+    | GlobalDailyBudgetRule
+    | RegionRestrictionRule
+    | AgeVerificationRule
+    | NoDiscountBrandRule
+    | PromotionTierRule
+    | PromotionStackingRule
+    | RateLimitRule
+    | RefundMethodRule
+    | ReturnWindowRule
+    | CancelStateRule
+    | RefundApprovalRule
+    | GoodwillApprovalRule
+    | TierDiscountApprovalRule,
     Field(discriminator="kind"),
 ]
 
@@ -440,4 +631,20 @@ _KINDS = {
     "retail_refund_destination",
     "retail_gift_card_balance",
     "retail_payment_change",
+    "discount_amount_cap",
+    "customer_daily_budget",
+    "campaign_budget",
+    "global_daily_budget",
+    "region_restriction",
+    "age_verification",
+    "no_discount_brand",
+    "promotion_tier",
+    "promotion_stacking",
+    "rate_limit",
+    "refund_method",
+    "return_window",
+    "cancel_state",
+    "refund_approval_threshold",
+    "goodwill_approval_threshold",
+    "tier_discount_approval_threshold",
 }

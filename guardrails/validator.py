@@ -21,9 +21,11 @@ from typing import Any
 from guardrails.budget import BudgetLedger
 from guardrails.facts import FactBundle, FactsUnavailable, read_facts, session_scope
 from guardrails.kill_switch import KillSwitch, KillSwitchUnavailable, NoKillSwitch, Switch
-from guardrails.policy import LoadedPolicy, Rule, SessionBudgetRule
+from guardrails.policy import LoadedPolicy, Rule
 from guardrails.policy_store import PolicyPin, PolicyStore, RuleSet
-from guardrails.rules.discounts import allowed_percent, discount_amount, resolve_price_match
+from guardrails.rules.budgets import budget_claims
+from guardrails.rules.compliance import rate_claims
+from guardrails.rules.discounts import allowed_percent, resolve_price_match
 from guardrails.verdict import (
     BudgetClaim,
     Outcome,
@@ -152,7 +154,9 @@ def decide(
     verdict = _verdict(rules.version, action, hits, facts, params, started)
     if discount and facts.price is not None:
         _attach_discount_alternative(hits, applicable, params, facts)
-        verdict.budget = _budget_claim(applicable, params, facts, ctx)
+        verdict.budgets = budget_claims(applicable, params, facts, ctx)
+        verdict.budget = _budget_claim(verdict.budgets, ctx)
+    verdict.rate_limits = rate_claims(applicable, ctx)
     return verdict
 
 
@@ -188,17 +192,10 @@ def resolve_params(action: ProposedAction, facts: FactBundle) -> dict[str, Any]:
     return params
 
 
-def _budget_claim(
-    rules: list[Rule], params: dict[str, Any], facts: FactBundle, ctx: ToolContext
-) -> BudgetClaim | None:
-    budget_rule = next((r for r in rules if isinstance(r, SessionBudgetRule)), None)
-    if budget_rule is None:
-        return None
-    return BudgetClaim(
-        scope=session_scope(ctx.session_id),
-        amount=discount_amount(params, facts),
-        cap=budget_rule.params.max_amount,
-    )
+def _budget_claim(claims: list[BudgetClaim], ctx: ToolContext) -> BudgetClaim | None:
+    """The session's claim, kept as ``Verdict.budget`` for readers of older records."""
+    scope = session_scope(ctx.session_id)
+    return next((claim for claim in claims if claim.scope == scope), None)
 
 
 def _attach_discount_alternative(

@@ -61,6 +61,16 @@ class BudgetClaim(BaseModel):
     cap: float
 
 
+class RateClaim(BaseModel):
+    """A rate limit an execution must fit in: at most ``max_actions`` per window in a scope."""
+
+    rule_id: str = Field(description="The rate_limit rule the claim comes from.")
+    scope: str = Field(description="What is counted, e.g. session:<id>.")
+    window_seconds: float
+    max_actions: int
+    counted_types: list[str] = Field(description="Action types that count; '*' for all.")
+
+
 class Verdict(BaseModel):
     """The validator's decision on one proposal."""
 
@@ -74,7 +84,14 @@ class Verdict(BaseModel):
         description="Parameters to execute with, computed from authoritative facts.",
     )
     budget: BudgetClaim | None = Field(
-        default=None, description="Money this action takes from a budget, reserved on execute."
+        default=None, description="The session budget's claim (also in ``budgets``)."
+    )
+    budgets: list[BudgetClaim] = Field(
+        default_factory=list,
+        description="Every budget scope this action takes money from, reserved together.",
+    )
+    rate_limits: list[RateClaim] = Field(
+        default_factory=list, description="Rate limits the execution must fit in, taken on execute."
     )
     duration_ms: float = 0.0
 
@@ -87,6 +104,13 @@ class Verdict(BaseModel):
     def reasons(self) -> list[str]:
         """Human-readable reasons, one per fired rule."""
         return [hit.reason for hit in self.hits]
+
+    @property
+    def budget_claims(self) -> list[BudgetClaim]:
+        """Every claim to reserve (records from before ``budgets`` carry only ``budget``)."""
+        if self.budgets:
+            return list(self.budgets)
+        return [self.budget] if self.budget is not None else []
 
     @property
     def repair(self) -> RepairHint | None:

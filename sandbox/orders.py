@@ -115,6 +115,7 @@ def load_order(conn: sqlite3.Connection, order_id: str) -> Order:
         refundable_amount=dollars(_refundable_cents(conn, row)),
         return_window_ends=window_ends,
         tracking=tracking,
+        as_of=clock.iso(clock.now(conn)),
     )
 
 

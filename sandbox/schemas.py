@@ -341,6 +341,9 @@ class Order(BaseModel):
     refundable_amount: float = Field(description="paid - refunded_total (0 if cancelled).")
     return_window_ends: str | None = Field(description="delivered_at + 30 days.")
     tracking: Tracking | None
+    as_of: str | None = Field(
+        default=None, description="The service's current time when it answered."
+    )
 
 
 class RefundRequest(Body):

@@ -23,6 +23,7 @@ from agent.models.base import ChatMessage, tool_envelope
 from agent.record import ExecutionRecord, ToolCallRecord
 from agent.state import PendingRead, TurnScratch
 from arbiter.errors import CapabilityError, OutOfScopeError, ServiceUnavailableError
+from guardrails.rate_limit import rate_limiter_for
 from guardrails.verdict import ProposedAction, Verdict
 from tools.client import CALL_STATS, CallStats
 
@@ -160,16 +161,27 @@ async def _execute_one(
         started_at=started_at,
         duration_ms=0.0,
     )
-    budget = verdict.budget
-    if budget is not None:
-        if not deps.ledger.reserve(budget.scope, key, budget.amount, budget.cap):
-            record.status = "skipped"
-            record.error = {
-                "code": "budget_exhausted",
-                "message": "The discount budget was used up before this could run.",
-            }
-            return record
+    # Rate slots first, then every budget scope in one reservation: all of them or nothing.
+    limiter = rate_limiter_for(deps.ledger)
+    if not limiter.acquire(verdict.rate_limits, key, action.type):
+        record.status = "skipped"
+        record.error = {
+            "code": "rate_limited",
+            "message": "Too many actions in this conversation just now; try again shortly.",
+        }
+        return record
+    claims = [(c.scope, c.amount, c.cap) for c in verdict.budget_claims]
+    if claims and not deps.ledger.reserve_many(claims, key):
+        limiter.release(key)
+        record.status = "skipped"
+        record.error = {
+            "code": "budget_exhausted",
+            "message": "The discount budget was used up before this could run.",
+        }
+        return record
+    if claims:
         record.budget_entry = key
+    has_budget = bool(claims)
     try:
         result = await spec.run(spec.parse_args(params), replace(ctx.tools, idempotency_key=key))
     except CapabilityError as exc:
@@ -177,7 +189,8 @@ async def _execute_one(
         if exc.code == IN_FLIGHT:
             record.status = "unknown"  # an earlier attempt with this key may still land
         else:
-            _settle(deps, budget is not None, key, committed=False)
+            _settle(deps, has_budget, key, committed=False)
+            limiter.release(key)
     except ServiceUnavailableError as exc:
         # Outcome unknown: the write may have landed. Keep the reservation until it expires
         # rather than hand back money that may have been given away.
@@ -186,7 +199,7 @@ async def _execute_one(
     else:
         record.status = "executed"
         record.result = result
-        _settle(deps, budget is not None, key, committed=True)
+        _settle(deps, has_budget, key, committed=True)
     record.duration_ms = (time.perf_counter() - started) * 1000
     return record
 

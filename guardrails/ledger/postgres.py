@@ -116,6 +116,11 @@ class PostgresBudgetLedger:
         self._ttl = reservation_ttl_s
         create_schema(pool, _SCHEMA)
 
+    @property
+    def pool(self) -> ConnectionPool[Connection[Any]]:
+        """The shared pool (the rate limiter uses the same database)."""
+        return self._pool
+
     def spent(self, scope: str) -> float:
         with self._pool.connection() as conn:
             row = conn.execute(

@@ -100,6 +100,11 @@ class SqliteBudgetLedger:
                 for statement in _MIGRATE_V1:
                     conn.execute(statement)
 
+    @property
+    def connections(self) -> SqliteConnections:
+        """This ledger's per-thread connections (the rate limiter shares the file)."""
+        return self._db
+
     def spent(self, scope: str) -> float:
         row = self._db.get().execute(_USED, {"scope": scope, "now": time.time()}).fetchone()
         return float(row[0])

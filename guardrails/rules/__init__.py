@@ -12,7 +12,7 @@ from typing import Any
 
 from guardrails.facts import FactBundle
 from guardrails.policy import Rule
-from guardrails.rules import discounts, fulfillment, orders, retail
+from guardrails.rules import budgets, compliance, discounts, fulfillment, orders, retail, support
 from guardrails.verdict import RuleHit
 from tools.spec import ToolContext
 
@@ -40,7 +40,29 @@ RULE_CHECKS: dict[str, Check] = {
     "retail_refund_destination": retail.refund_destination,
     "retail_gift_card_balance": retail.gift_card_balance,
     "retail_payment_change": retail.payment_change,
+    "discount_amount_cap": budgets.discount_amount_cap,
+    "customer_daily_budget": budgets.scoped_budget,
+    "campaign_budget": budgets.scoped_budget,
+    "global_daily_budget": budgets.scoped_budget,
+    "region_restriction": compliance.region_restriction,
+    "age_verification": compliance.age_verification,
+    "no_discount_brand": compliance.no_discount_brand,
+    "promotion_tier": compliance.promotion_tier,
+    "promotion_stacking": compliance.promotion_stacking,
+    "rate_limit": compliance.rate_limit,
+    "refund_method": support.refund_method,
+    "return_window": support.return_window,
+    "cancel_state": support.cancel_state,
+    "refund_approval_threshold": support.refund_approval_threshold,
+    "goodwill_approval_threshold": support.goodwill_approval_threshold,
+    "tier_discount_approval_threshold": support.tier_discount_approval_threshold,
 }
+
+# Every rule that bounds a discount's percent knows its limit, so a denial's repair is
+# the largest discount that passes all of them (``discounts.allowed_percent``).
+discounts.LIMITS.update(budgets.LIMITS)
+discounts.LIMITS.update(compliance.LIMITS)
+discounts.LIMITS.update(support.LIMITS)
 
 
 def check(
