@@ -29,6 +29,8 @@ from tools.client import CALL_STATS, CallStats
 
 _INTERNAL_PARAMS = {"matched_competitor"}
 IN_FLIGHT = "idempotency_in_flight"
+# Checks that hold at execution time, atomically, after an allow verdict.
+_SKIP_RULES = {"rate_limited": "system.rate_limit", "budget_exhausted": "system.budget_reservation"}
 
 
 async def gather_context(deps: TurnDeps, ctx: TurnContext, scratch: TurnScratch) -> None:
@@ -124,7 +126,7 @@ async def execute(deps: TurnDeps, ctx: TurnContext, scratch: TurnScratch) -> Non
             content = tool_envelope(
                 "denied",
                 action=action.type,
-                rule_ids=["budget.reservation"],
+                rule_ids=[_SKIP_RULES[str((record.error or {}).get("code"))]],
                 reasons=[str((record.error or {}).get("message", ""))],
                 repair=None,
             )
