@@ -14,6 +14,7 @@ from guardrails.ledger import campaign_scope, customer_day_scope, global_day_sco
 from guardrails.policy import DEFAULT_POLICY_PATH, parse_policy
 from guardrails.validator import Validator
 from guardrails.verdict import ProposedAction, Verdict
+from tests.guardrails.sandbox_support import put_in_cart, session_context
 from tools.spec import ToolContext
 
 DEFAULT = DEFAULT_POLICY_PATH.read_text()
@@ -44,30 +45,6 @@ def _discount(percent: float = 20, reason: str = "goodwill", n: int = 1) -> Prop
     )
 
 
-async def _ctx(arbiter: Arbiter, customer_id: str, session_id: str) -> ToolContext:
-    customer = await arbiter.client.get(f"/customers/{customer_id}")
-    return ToolContext(
-        customer_id=customer_id,
-        session_id=session_id,
-        channel="shopper",
-        region=customer["region"],
-        postcode=customer["postcode"],
-        loyalty_tier=customer["loyalty_tier"],
-        client=arbiter.client,
-    )
-
-
-async def _cart_with(arbiter: Arbiter, customer_id: str, sku: str = "RUN-00005") -> None:
-    cart = await arbiter.client.post(
-        "/carts", json={"customer_id": customer_id}, idempotency_key=f"c-{customer_id}"
-    )
-    await arbiter.client.post(
-        f"/carts/{cart['cart_id']}/lines",
-        json={"sku": sku, "quantity": 1},
-        idempotency_key=f"l-{customer_id}-{sku}",
-    )
-
-
 class _Spender:
     """Validates as one customer/session and, when allowed, reserves and commits every claim."""
 
@@ -77,7 +54,7 @@ class _Spender:
         self.entries = 0
 
     async def verdict(self, customer: str, session: str, **kw: Any) -> Verdict:
-        ctx = await _ctx(self.arbiter, customer, session)
+        ctx = await session_context(self.arbiter, customer, session)
         return await self.validator.evaluate(_discount(**kw), ctx)
 
     async def spend(self, customer: str, session: str, **kw: Any) -> Verdict:
@@ -92,7 +69,7 @@ class _Spender:
 
 
 async def test_a_verdict_claims_every_scope_that_applies(arbiter: Arbiter) -> None:
-    await _cart_with(arbiter, "C1001")
+    await put_in_cart(arbiter, "RUN-00005", customer_id="C1001")
     spender = _Spender(arbiter, DEFAULT)
     verdict = await spender.verdict("C1001", "s1")
     assert verdict.outcome == "allow", verdict.reasons
@@ -108,7 +85,7 @@ async def test_a_verdict_claims_every_scope_that_applies(arbiter: Arbiter) -> No
 
 
 async def test_the_customer_day_cap_binds_across_sessions(arbiter: Arbiter) -> None:
-    await _cart_with(arbiter, "C1001")
+    await put_in_cart(arbiter, "RUN-00005", customer_id="C1001")
     spender = _Spender(arbiter, _policy(customer=30))
     await spender.spend("C1001", "morning")
     later = await spender.verdict("C1001", "afternoon")
@@ -122,7 +99,7 @@ async def test_the_customer_day_cap_binds_across_sessions(arbiter: Arbiter) -> N
 
 async def test_the_global_day_cap_binds_across_customers(arbiter: Arbiter) -> None:
     for customer in ("C1001", "C1007"):
-        await _cart_with(arbiter, customer)
+        await put_in_cart(arbiter, "RUN-00005", customer_id=customer)
     spender = _Spender(arbiter, _policy(**{"global": 30}))
     await spender.spend("C1001", "s1")
     other = await spender.verdict("C1007", "s2")
@@ -132,7 +109,7 @@ async def test_the_global_day_cap_binds_across_customers(arbiter: Arbiter) -> No
 
 async def test_a_campaign_cap_binds_only_that_campaign(arbiter: Arbiter) -> None:
     for customer in ("C1001", "C1007"):
-        await _cart_with(arbiter, customer)
+        await put_in_cart(arbiter, "RUN-00005", customer_id=customer)
     spender = _Spender(arbiter, _policy(goodwill=25))
     await spender.spend("C1001", "s1", reason="goodwill")
     goodwill = await spender.verdict("C1007", "s2", reason="goodwill")
@@ -144,7 +121,7 @@ async def test_a_campaign_cap_binds_only_that_campaign(arbiter: Arbiter) -> None
 
 async def test_the_repair_respects_the_tightest_cap(arbiter: Arbiter) -> None:
     for customer in ("C1001", "C1007"):
-        await _cart_with(arbiter, customer)
+        await put_in_cart(arbiter, "RUN-00005", customer_id=customer)
     spender = _Spender(arbiter, _policy(customer=40, **{"global": 27}))
     await spender.spend("C1007", "s0")  # $18 of the day's $27 gone; C1001 has $40 of its own
     verdict = await spender.verdict("C1001", "s1", percent=15)
@@ -172,9 +149,9 @@ def _turn(ctx: ToolContext) -> tuple[TurnContext, TurnScratch]:
 
 
 async def test_execution_reserves_every_claim_or_none(arbiter: Arbiter) -> None:
-    await _cart_with(arbiter, "C1001")
+    await put_in_cart(arbiter, "RUN-00005", customer_id="C1001")
     ledger = arbiter.deps.ledger
-    ctx = await _ctx(arbiter, "C1001", "ses_exec")
+    ctx = await session_context(arbiter, "C1001", "ses_exec")
     turn, scratch = _turn(ctx)
     action = _discount(n=1)
     verdict = await arbiter.deps.validator.evaluate(action, ctx)

@@ -13,30 +13,11 @@ from guardrails.policy import DEFAULT_POLICY_PATH, parse_policy
 from guardrails.rate_limit import SqliteRateLimiter, rate_limiter_for, rate_scope, use_rate_limiter
 from guardrails.validator import Validator
 from guardrails.verdict import ProposedAction, RateClaim, Verdict
+from tests.guardrails.sandbox_support import proposal, put_in_cart, session_context
 from tests.guardrails.test_ledger_postgres import BACKENDS, backend
 from tools.facts import read_order, read_product
-from tools.spec import ToolContext
 
 DEFAULT = DEFAULT_POLICY_PATH.read_text()
-
-
-def _action(kind: str, **params: Any) -> ProposedAction:
-    return ProposedAction(id="act_1", type=kind, params=params, call_id="c1", llm_call_index=0)
-
-
-async def _ctx(
-    arbiter: Arbiter, customer_id: str = "C1001", session_id: str = "ses"
-) -> ToolContext:
-    customer = await arbiter.client.get(f"/customers/{customer_id}")
-    return ToolContext(
-        customer_id=customer_id,
-        session_id=session_id,
-        channel="shopper",
-        region=customer["region"],
-        postcode=customer["postcode"],
-        loyalty_tier=customer["loyalty_tier"],
-        client=arbiter.client,
-    )
 
 
 async def _verdict(
@@ -46,23 +27,11 @@ async def _verdict(
     validator: Validator | None = None,
 ) -> Verdict:
     validator = validator or arbiter.deps.validator
-    return await validator.evaluate(action, await _ctx(arbiter, customer_id))
+    return await validator.evaluate(action, await session_context(arbiter, customer_id))
 
 
 def _validator(arbiter: Arbiter, text: str) -> Validator:
     return Validator(parse_policy(text.encode()), arbiter.deps.validator.ledger)
-
-
-async def _cart_with(arbiter: Arbiter, sku: str, customer_id: str = "C1001") -> str:
-    cart = await arbiter.client.post(
-        "/carts", json={"customer_id": customer_id}, idempotency_key=f"c-{customer_id}"
-    )
-    await arbiter.client.post(
-        f"/carts/{cart['cart_id']}/lines",
-        json={"sku": sku, "quantity": 1},
-        idempotency_key=f"l-{customer_id}-{sku}",
-    )
-    return str(cart["cart_id"])
 
 
 # --- compliance -------------------------------------------------------------------------
@@ -73,7 +42,7 @@ async def test_a_region_restricted_sku_is_denied_there_and_allowed_elsewhere(
 ) -> None:
     product = await read_product(arbiter.client, "FIT-00009")
     assert product["restricted_regions"] == ["east"]
-    add = _action("add_to_cart", sku="FIT-00009", quantity=1)
+    add = proposal("add_to_cart", sku="FIT-00009", quantity=1)
     east = await _verdict(arbiter, add, customer_id="C1003")  # east
     central = await _verdict(arbiter, add, customer_id="C1001")
     assert east.outcome == "deny" and east.rule_ids == ["compliance.region_restriction"]
@@ -87,7 +56,7 @@ async def test_an_m_rated_game_needs_a_verified_age(arbiter: Arbiter) -> None:
     assert product["age_restricted"] is True
     unverified = await arbiter.client.get("/customers/C1004")
     assert unverified["age_verified"] is False
-    add = _action("add_to_cart", sku="VGM-00029", quantity=1)
+    add = proposal("add_to_cart", sku="VGM-00029", quantity=1)
     denied = await _verdict(arbiter, add, customer_id="C1004")
     allowed = await _verdict(arbiter, add, customer_id="C1001")
     assert denied.outcome == "deny" and denied.rule_ids == ["compliance.age_verified"]
@@ -99,9 +68,9 @@ async def test_a_brand_that_forbids_discounts_gets_none(arbiter: Arbiter) -> Non
         "/catalog/products", params={"brand": "Aurum Audio", "in_stock": True}
     )
     sku = found["items"][0]["sku"]
-    await _cart_with(arbiter, sku)
+    await put_in_cart(arbiter, sku)
     verdict = await _verdict(
-        arbiter, _action("offer_discount", sku=sku, percent=5, reason="goodwill", competitor=None)
+        arbiter, proposal("offer_discount", sku=sku, percent=5, reason="goodwill", competitor=None)
     )
     assert verdict.outcome == "deny" and verdict.rule_ids == ["compliance.no_discount_brand"]
     repair = verdict.repair
@@ -109,7 +78,7 @@ async def test_a_brand_that_forbids_discounts_gets_none(arbiter: Arbiter) -> Non
 
 
 async def test_a_tier_only_promotion_is_refused_for_a_lower_tier(arbiter: Arbiter) -> None:
-    apply = _action("apply_promotion", code="GOLD15")
+    apply = proposal("apply_promotion", code="GOLD15")
     bronze = await _verdict(arbiter, apply, customer_id="C1002")
     gold = await _verdict(arbiter, apply, customer_id="C1001")
     assert bronze.outcome == "deny" and bronze.rule_ids == ["promotion.tier_only"]
@@ -118,13 +87,13 @@ async def test_a_tier_only_promotion_is_refused_for_a_lower_tier(arbiter: Arbite
 
 
 async def test_a_non_stackable_promotion_does_not_join_another(arbiter: Arbiter) -> None:
-    cart_id = await _cart_with(arbiter, "RUN-00005")
+    cart_id = await put_in_cart(arbiter, "RUN-00005")
     cart = await arbiter.client.post(
         f"/carts/{cart_id}/promotions", json={"code": "RUNNER10"}, idempotency_key="p-runner"
     )
     assert "RUNNER10" in cart["promotions"]
-    not_stackable = await _verdict(arbiter, _action("apply_promotion", code="TRAIL15"))
-    stackable = await _verdict(arbiter, _action("apply_promotion", code="WELCOME5"))
+    not_stackable = await _verdict(arbiter, proposal("apply_promotion", code="TRAIL15"))
+    stackable = await _verdict(arbiter, proposal("apply_promotion", code="WELCOME5"))
     assert not_stackable.outcome == "deny"
     assert not_stackable.rule_ids == ["promotion.stacking"]
     assert "RUNNER10" in not_stackable.reasons[0]
@@ -137,7 +106,7 @@ async def test_rate_limit_counts_executions_in_a_sliding_window(arbiter: Arbiter
     now = [1_000_000.0]
     limiter = SqliteRateLimiter(arbiter.settings.path("budget.sqlite"), clock=lambda: now[0])
     use_rate_limiter(validator.ledger, limiter)
-    add = _action("add_to_cart", sku="RUN-00005", quantity=1)
+    add = proposal("add_to_cart", sku="RUN-00005", quantity=1)
     for n in range(2):
         verdict = await _verdict(arbiter, add, validator=validator)
         assert verdict.outcome == "allow", verdict.reasons
@@ -154,7 +123,7 @@ async def test_rate_limit_counts_executions_in_a_sliding_window(arbiter: Arbiter
     after = await _verdict(arbiter, add, validator=validator)
     assert after.outcome == "allow", after.reasons
     # Another session is counted on its own.
-    other = await validator.evaluate(add, await _ctx(arbiter, session_id="ses_other"))
+    other = await validator.evaluate(add, await session_context(arbiter, session_id="ses_other"))
     assert other.outcome == "allow"
     limiter.close()
 
@@ -164,7 +133,9 @@ async def test_rate_limit_counts_executions_in_a_sliding_window(arbiter: Arbiter
 
 async def test_refunds_go_to_the_original_method_or_a_gift_card(arbiter: Arbiter) -> None:
     def refund(method: str) -> ProposedAction:
-        return _action("request_refund", order_id="O100001", amount=10.0, reason="x", method=method)
+        return proposal(
+            "request_refund", order_id="O100001", amount=10.0, reason="x", method=method
+        )
 
     for method in ("original", "gift_card"):
         assert (await _verdict(arbiter, refund(method))).outcome == "allow"
@@ -182,7 +153,7 @@ async def test_returns_only_for_delivered_orders_inside_the_window(arbiter: Arbi
 
     def ret(order: dict[str, Any]) -> ProposedAction:
         sku = order["lines"][0]["sku"]
-        return _action("request_return", order_id=order["order_id"], skus=[sku], reason="x")
+        return proposal("request_return", order_id=order["order_id"], skus=[sku], reason="x")
 
     allowed = await _verdict(arbiter, ret(inside))
     late = await _verdict(arbiter, ret(outside))
@@ -195,8 +166,8 @@ async def test_returns_only_for_delivered_orders_inside_the_window(arbiter: Arbi
 
 
 async def test_only_pending_orders_can_be_cancelled(arbiter: Arbiter) -> None:
-    pending = await _verdict(arbiter, _action("cancel_order", order_id="O100003", reason="x"))
-    delivered = await _verdict(arbiter, _action("cancel_order", order_id="O100001", reason="x"))
+    pending = await _verdict(arbiter, proposal("cancel_order", order_id="O100003", reason="x"))
+    delivered = await _verdict(arbiter, proposal("cancel_order", order_id="O100001", reason="x"))
     assert pending.outcome == "allow", pending.reasons
     assert delivered.outcome == "deny" and delivered.rule_ids == ["cancel.pending_only"]
 
@@ -208,21 +179,21 @@ async def test_thresholds_send_large_refunds_and_credits_to_a_human(arbiter: Arb
     validator = _validator(arbiter, text)
     big = await _verdict(
         arbiter,
-        _action("request_refund", order_id="O100001", amount=None, reason="x", method="original"),
+        proposal("request_refund", order_id="O100001", amount=None, reason="x", method="original"),
         validator=validator,
     )
     small = await _verdict(
         arbiter,
-        _action("request_refund", order_id="O100001", amount=50.0, reason="x", method="original"),
+        proposal("request_refund", order_id="O100001", amount=50.0, reason="x", method="original"),
         validator=validator,
     )
     assert big.outcome == "require_approval" and big.rule_ids == ["approval.refund_amount"]
     assert small.outcome == "allow"
 
-    await _cart_with(arbiter, "RUN-00005")
+    await put_in_cart(arbiter, "RUN-00005")
     credit = await _verdict(
         arbiter,
-        _action("offer_discount", sku="RUN-00005", percent=20, reason="goodwill", competitor=None),
+        proposal("offer_discount", sku="RUN-00005", percent=20, reason="goodwill", competitor=None),
         validator=validator,
     )
     assert credit.outcome == "require_approval"
@@ -235,21 +206,21 @@ async def test_thresholds_send_large_refunds_and_credits_to_a_human(arbiter: Arb
 async def test_a_discount_percent_above_the_tier_threshold_needs_approval(
     arbiter: Arbiter,
 ) -> None:
-    await _cart_with(arbiter, "RUN-00005", customer_id="C1002")  # bronze: 10%
-    await _cart_with(arbiter, "RUN-00005")  # gold: no threshold
+    await put_in_cart(arbiter, "RUN-00005", customer_id="C1002")  # bronze: 10%
+    await put_in_cart(arbiter, "RUN-00005")  # gold: no threshold
     over = await _verdict(
         arbiter,
-        _action("offer_discount", sku="RUN-00005", percent=12, reason="loyalty", competitor=None),
+        proposal("offer_discount", sku="RUN-00005", percent=12, reason="loyalty", competitor=None),
         customer_id="C1002",
     )
     within = await _verdict(
         arbiter,
-        _action("offer_discount", sku="RUN-00005", percent=8, reason="loyalty", competitor=None),
+        proposal("offer_discount", sku="RUN-00005", percent=8, reason="loyalty", competitor=None),
         customer_id="C1002",
     )
     gold = await _verdict(
         arbiter,
-        _action("offer_discount", sku="RUN-00005", percent=12, reason="loyalty", competitor=None),
+        proposal("offer_discount", sku="RUN-00005", percent=12, reason="loyalty", competitor=None),
     )
     assert over.outcome == "require_approval"
     assert over.rule_ids == ["approval.tier_discount"]

@@ -2,48 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from agent.runtime import Arbiter
 from guardrails.validator import FAIL_CLOSED_RULE, Validator
 from guardrails.verdict import ProposedAction, Verdict
-from sandbox.seed import SAMPLE_CUSTOMER_ID
+from tests.guardrails.sandbox_support import proposal, put_in_cart, session_context
 from tools.facts import read_order, read_price
-from tools.spec import ToolContext
-
-
-def _action(kind: str, **params: Any) -> ProposedAction:
-    return ProposedAction(id="act_1", type=kind, params=params, call_id="c1", llm_call_index=0)
-
-
-async def _ctx(arbiter: Arbiter, session_id: str = "ses_test") -> ToolContext:
-    customer = await arbiter.client.get(f"/customers/{SAMPLE_CUSTOMER_ID}")
-    return ToolContext(
-        customer_id=SAMPLE_CUSTOMER_ID,
-        session_id=session_id,
-        channel="shopper",
-        region=customer["region"],
-        postcode=customer["postcode"],
-        loyalty_tier=customer["loyalty_tier"],
-        client=arbiter.client,
-    )
 
 
 async def _verdict(arbiter: Arbiter, action: ProposedAction) -> Verdict:
-    return await arbiter.deps.validator.evaluate(action, await _ctx(arbiter))
-
-
-async def _cart_with(arbiter: Arbiter, sku: str, quantity: int = 1) -> None:
-    cart = await arbiter.client.post(
-        "/carts", json={"customer_id": SAMPLE_CUSTOMER_ID}, idempotency_key=f"c-{sku}"
-    )
-    await arbiter.client.post(
-        f"/carts/{cart['cart_id']}/lines",
-        json={"sku": sku, "quantity": quantity},
-        idempotency_key=f"l-{sku}-{quantity}",
-    )
+    return await arbiter.deps.validator.evaluate(action, await session_context(arbiter))
 
 
 async def _skus(arbiter: Arbiter, category: str) -> list[str]:
@@ -54,10 +23,10 @@ async def _skus(arbiter: Arbiter, category: str) -> list[str]:
 
 
 async def test_discount_within_every_limit_is_allowed_with_facts_recorded(arbiter: Arbiter) -> None:
-    await _cart_with(arbiter, "RUN-00005")
+    await put_in_cart(arbiter, "RUN-00005")
     verdict = await _verdict(
         arbiter,
-        _action("offer_discount", sku="RUN-00005", percent=5, reason="goodwill", competitor=None),
+        proposal("offer_discount", sku="RUN-00005", percent=5, reason="goodwill", competitor=None),
     )
     assert verdict.outcome == "allow", verdict.reasons
     assert {f.kind for f in verdict.facts} >= {"price", "product", "cart", "budget"}
@@ -68,8 +37,8 @@ async def test_discount_within_every_limit_is_allowed_with_facts_recorded(arbite
 
 
 async def test_margin_floor_uses_the_pricing_services_unit_cost(arbiter: Arbiter) -> None:
-    await _cart_with(arbiter, "RUN-00005")
-    action = _action(
+    await put_in_cart(arbiter, "RUN-00005")
+    action = proposal(
         "offer_discount", sku="RUN-00005", percent=5, reason="goodwill", competitor=None
     )
     assert (await _verdict(arbiter, action)).outcome == "allow"
@@ -87,7 +56,7 @@ async def test_margin_floor_uses_the_pricing_services_unit_cost(arbiter: Arbiter
 async def test_stock_rule_denies_beyond_available_with_a_repair(arbiter: Arbiter) -> None:
     stock = await arbiter.client.get("/inventory/stock/RUN-00005")
     wanted = stock["total_available"] + 1
-    verdict = await _verdict(arbiter, _action("add_to_cart", sku="RUN-00005", quantity=wanted))
+    verdict = await _verdict(arbiter, proposal("add_to_cart", sku="RUN-00005", quantity=wanted))
     assert verdict.outcome == "deny" and verdict.rule_ids == ["inventory.available"]
     repair = verdict.repair
     assert repair is not None and repair.alternative == {
@@ -97,7 +66,7 @@ async def test_stock_rule_denies_beyond_available_with_a_repair(arbiter: Arbiter
 
 
 async def test_stock_is_re_read_at_validation_time(arbiter: Arbiter) -> None:
-    allowed = await _verdict(arbiter, _action("add_to_cart", sku="RUN-00005", quantity=1))
+    allowed = await _verdict(arbiter, proposal("add_to_cart", sku="RUN-00005", quantity=1))
     assert allowed.outcome == "allow"
     stock = await arbiter.client.get("/inventory/stock/RUN-00005")
     for row in stock["locations"]:
@@ -105,12 +74,12 @@ async def test_stock_is_re_read_at_validation_time(arbiter: Arbiter) -> None:
             "/admin/stock",
             json={"sku": "RUN-00005", "location_id": row["location_id"], "on_hand": 0},
         )
-    denied = await _verdict(arbiter, _action("add_to_cart", sku="RUN-00005", quantity=1))
+    denied = await _verdict(arbiter, proposal("add_to_cart", sku="RUN-00005", quantity=1))
     assert denied.outcome == "deny" and denied.rule_ids == ["inventory.available"]
 
 
 async def test_delivery_promise_only_for_an_option_confirmed_now(arbiter: Arbiter) -> None:
-    ctx = await _ctx(arbiter)
+    ctx = await session_context(arbiter)
     options = await arbiter.client.get(
         "/fulfillment/options",
         params={"sku": "RUN-00005", "region": ctx.region, "postcode": ctx.postcode},
@@ -118,24 +87,24 @@ async def test_delivery_promise_only_for_an_option_confirmed_now(arbiter: Arbite
     offered = next(o for o in options["options"] if o["available"])
     ok = await _verdict(
         arbiter,
-        _action("promise_delivery", sku="RUN-00005", quantity=1, option_id=offered["option_id"]),
+        proposal("promise_delivery", sku="RUN-00005", quantity=1, option_id=offered["option_id"]),
     )
     bad = await _verdict(
-        arbiter, _action("promise_delivery", sku="RUN-00005", quantity=1, option_id="made-up")
+        arbiter, proposal("promise_delivery", sku="RUN-00005", quantity=1, option_id="made-up")
     )
     assert ok.outcome == "allow"
     assert bad.outcome == "deny" and bad.rule_ids == ["fulfillment.confirmed_now"]
 
 
 async def test_service_failure_fails_closed(arbiter: Arbiter) -> None:
-    await _cart_with(arbiter, "RUN-00005")
+    await put_in_cart(arbiter, "RUN-00005")
     response = await arbiter.client.http.put(
         "/admin/faults/pricing", json={"latency_ms": 0, "error_rate": 1.0}
     )
     assert response.status_code < 300
     verdict = await _verdict(
         arbiter,
-        _action("offer_discount", sku="RUN-00005", percent=5, reason="goodwill", competitor=None),
+        proposal("offer_discount", sku="RUN-00005", percent=5, reason="goodwill", competitor=None),
     )
     assert verdict.outcome == "deny" and verdict.rule_ids == [FAIL_CLOSED_RULE]
 
@@ -144,7 +113,7 @@ async def test_refund_bounded_by_what_was_paid(arbiter: Arbiter) -> None:
     order = await read_order(arbiter.client, "O100001")
     too_much = await _verdict(
         arbiter,
-        _action(
+        proposal(
             "request_refund",
             order_id="O100001",
             amount=order["refundable_amount"] + 1,
@@ -154,7 +123,7 @@ async def test_refund_bounded_by_what_was_paid(arbiter: Arbiter) -> None:
     )
     full = await _verdict(
         arbiter,
-        _action("request_refund", order_id="O100001", amount=None, reason="x", method="original"),
+        proposal("request_refund", order_id="O100001", amount=None, reason="x", method="original"),
     )
     assert too_much.outcome == "deny" and too_much.rule_ids == ["refund.within_paid"]
     assert full.outcome == "allow"
@@ -166,31 +135,31 @@ async def test_another_customers_order_is_denied(arbiter: Arbiter) -> None:
     other = orders["items"][0]["order_id"]
     verdict = await _verdict(
         arbiter,
-        _action("request_refund", order_id=other, amount=1.0, reason="x", method="original"),
+        proposal("request_refund", order_id=other, amount=1.0, reason="x", method="original"),
     )
     assert verdict.outcome == "deny" and "scope.session_customer" in verdict.rule_ids
 
 
 async def test_session_budget_is_shared_across_proposals(arbiter: Arbiter) -> None:
     validator: Validator = arbiter.deps.validator
-    await _cart_with(arbiter, "RUN-00005", quantity=3)
-    ctx = await _ctx(arbiter, session_id="ses_budget")
+    await put_in_cart(arbiter, "RUN-00005", quantity=3)
+    ctx = await session_context(arbiter, session_id="ses_budget")
     first = await validator.evaluate(
-        _action("offer_discount", sku="RUN-00005", percent=20, reason="goodwill", competitor=None),
+        proposal("offer_discount", sku="RUN-00005", percent=20, reason="goodwill", competitor=None),
         ctx,
     )
     assert first.outcome == "allow" and first.budget is not None
     assert validator.ledger.reserve(first.budget.scope, "e1", first.budget.amount, first.budget.cap)
     validator.ledger.commit("e1")
     second = await validator.evaluate(
-        _action("offer_discount", sku="RUN-00005", percent=20, reason="goodwill", competitor=None),
+        proposal("offer_discount", sku="RUN-00005", percent=20, reason="goodwill", competitor=None),
         ctx,
     )
     assert second.outcome == "deny" and "budget.session_discount" in second.rule_ids
 
 
 async def test_price_match_needs_a_fresh_competitor_price_on_record(arbiter: Arbiter) -> None:
-    await _cart_with(arbiter, "RUN-00005")
+    await put_in_cart(arbiter, "RUN-00005")
     price = await read_price(arbiter.client, "RUN-00005")
     matched = round(price["list_price"] * 0.95, 2)
     for competitor, observed_at in (
@@ -210,7 +179,7 @@ async def test_price_match_needs_a_fresh_competitor_price_on_record(arbiter: Arb
 
     def match(competitor: str) -> ProposedAction:
         # the model's percent is ignored: the match is computed from the price on record
-        return _action(
+        return proposal(
             "offer_discount",
             sku="RUN-00005",
             percent=40,
