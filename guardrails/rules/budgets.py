@@ -13,12 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from guardrails.facts import FactBundle, budget_scope_names
-from guardrails.policy import (
+from guardrails.policy import Rule
+from guardrails.rule_kinds import (
     CampaignBudgetRule,
     CustomerDailyBudgetRule,
     DiscountAmountCapRule,
     GlobalDailyBudgetRule,
-    Rule,
     SessionBudgetRule,
 )
 from guardrails.rules.discounts import discount_amount, discount_quantity, list_price

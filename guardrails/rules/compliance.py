@@ -12,16 +12,16 @@ from __future__ import annotations
 from typing import Any
 
 from guardrails.facts import FactBundle
-from guardrails.policy import (
+from guardrails.policy import Rule
+from guardrails.rate_limit import rate_scope
+from guardrails.rule_kinds import (
     AgeVerificationRule,
     NoDiscountBrandRule,
     PromotionStackingRule,
     PromotionTierRule,
     RateLimitRule,
     RegionRestrictionRule,
-    Rule,
 )
-from guardrails.rate_limit import rate_scope
 from guardrails.verdict import RateClaim, RepairHint, RuleHit
 from tools.spec import ToolContext
 

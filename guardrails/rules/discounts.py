@@ -12,12 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from guardrails.facts import FactBundle
-from guardrails.policy import (
+from guardrails.policy import Rule
+from guardrails.rule_kinds import (
     MapFloorRule,
     MarginFloorRule,
     MaxDiscountRule,
     PriceMatchRule,
-    Rule,
     SessionBudgetRule,
 )
 from guardrails.verdict import RepairHint, RuleHit

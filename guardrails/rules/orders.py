@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from guardrails.facts import FactBundle
-from guardrails.policy import CustomerScopeRule, RefundWithinPaidRule
+from guardrails.rule_kinds import CustomerScopeRule, RefundWithinPaidRule
 from guardrails.verdict import RepairHint, RuleHit
 from tools.spec import ToolContext
 

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from guardrails.facts import FactBundle
-from guardrails.policy import (
+from guardrails.retail_facts import RetailFactBundle
+from guardrails.rule_kinds import (
     RetailCancelReasonRule,
     RetailGiftCardBalanceRule,
     RetailItemAvailableRule,
@@ -28,7 +29,6 @@ from guardrails.policy import (
     RetailRefundDestinationRule,
     RetailSameProductRule,
 )
-from guardrails.retail_facts import RetailFactBundle
 from guardrails.verdict import RepairHint, RuleHit
 from sandbox.money import cents, dollars
 from tools.spec import ToolContext

@@ -12,13 +12,13 @@ from datetime import datetime
 from typing import Any
 
 from guardrails.facts import FactBundle
-from guardrails.policy import (
+from guardrails.policy import Rule
+from guardrails.rule_kinds import (
     CancelStateRule,
     GoodwillApprovalRule,
     RefundApprovalRule,
     RefundMethodRule,
     ReturnWindowRule,
-    Rule,
     TierDiscountApprovalRule,
 )
 from guardrails.rules.compliance import customer_tier

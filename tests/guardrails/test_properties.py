@@ -17,13 +17,8 @@ from hypothesis import strategies as st
 
 from guardrails.budget import BudgetLedger, SqliteBudgetLedger
 from guardrails.facts import FactBundle
-from guardrails.policy import (
-    LoadedPolicy,
-    MarginFloorRule,
-    MaxDiscountRule,
-    SessionBudgetRule,
-    load_policy,
-)
+from guardrails.policy import LoadedPolicy, load_policy
+from guardrails.rule_kinds import MarginFloorRule, MaxDiscountRule, SessionBudgetRule
 from guardrails.validator import Validator
 from guardrails.verdict import ProposedAction
 from tools.client import CapabilityClient
