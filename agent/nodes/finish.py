@@ -52,10 +52,14 @@ def guard_output(scratch: TurnScratch) -> None:
     """Check every claim against this turn's verified facts; repair or replace if needed."""
     facts = collect_facts(scratch.user_message, scratch.messages, scratch.executions)
     if scratch.draft_text is None:
+        # No answer to check: say what happened, built only from this turn's facts.
+        if scratch.error and not scratch.proposals:
+            scratch.final_text = UNREACHABLE_TEXT
+            return
         summary = fact_summary(scratch.proposals, scratch.verdicts, scratch.executions)
         prefix = UNREACHABLE_TEXT if scratch.error else ""
         scratch.final_text = "\n".join(p for p in (prefix, summary) if p)
-        scratch.output_repaired = True
+        scratch.output_repaired = scratch.error is None
         return
     scratch.claim_checks = check_claims(scratch.draft_text, facts)
     if all(check.verified for check in scratch.claim_checks):
