@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from arbiter.commands import audit, killswitch, policy, prompts, replay, sandbox, trace, turns
+from arbiter.commands import (
+    audit,
+    evals,
+    killswitch,
+    policy,
+    prompts,
+    replay,
+    sandbox,
+    trace,
+    turns,
+)
 
 app = typer.Typer(
     help="Arbiter: an LLM proposes, deterministic rules decide, every turn is recorded.",
@@ -22,6 +32,7 @@ app.add_typer(killswitch.app, name="kill-switch")
 app.add_typer(audit.app, name="audit")
 app.add_typer(prompts.app, name="prompts")
 app.command()(trace.trace)
+app.add_typer(evals.app, name="eval")
 
 
 def main() -> None:

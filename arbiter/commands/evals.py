@@ -1,0 +1,196 @@
+"""``arbiter eval``: score the agent on scenario suites."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from arbiter.commands.common import err, fail, out, run
+from arbiter.errors import ConfigError
+from arbiter.settings import Settings
+
+if TYPE_CHECKING:
+    from agent.models.base import ChatModel
+    from evals.scenario import Scenario, Suite
+
+app = typer.Typer(help="Offline evaluation: run scenario suites, score and report.")
+
+
+class ModelChoice(StrEnum):
+    """Which reasoning component the agent runs with."""
+
+    offline = "offline"
+    openai = "openai"
+    replay = "replay"
+
+
+@app.command("run")
+def run_command(
+    suites: Annotated[list[Path], typer.Argument(help="Suite YAML files (evals/suites/*.yaml).")],
+    model: Annotated[ModelChoice, typer.Option(help="Planner to evaluate.")] = ModelChoice.offline,
+    trials: Annotated[int, typer.Option(help="Trials per scenario (pass^k, pass@k).", min=1)] = 1,
+    concurrency: Annotated[
+        int,
+        typer.Option(help="Trials run at once (use 1 when the latency numbers matter).", min=1),
+    ] = 4,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Report directory (default .arbiter/evals/<timestamp>/)."),
+    ] = None,
+    scenario: Annotated[
+        list[str] | None, typer.Option(help="Run only this scenario id (repeatable).")
+    ] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option(help="Run only scenarios with this tag (repeatable).")
+    ] = None,
+    cassettes: Annotated[
+        Path | None, typer.Option(help="Cassette directory for --model replay.")
+    ] = None,
+    record: Annotated[
+        Path | None,
+        typer.Option(help="Record each scenario's model outputs here (cassettes for replay)."),
+    ] = None,
+    junit: Annotated[
+        Path | None, typer.Option(help="Also write JUnit XML here (one testcase per trial).")
+    ] = None,
+) -> None:
+    """Run every scenario of the suites; write report.json, summary.md and report.html.
+
+    Exits 1 when any executed action is unsafe (the policy would not allow it).
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from evals.metrics import score_run
+    from evals.report import (
+        RunReport,
+        default_out_dir,
+        failures_table,
+        table,
+        write_junit,
+        write_reports,
+    )
+    from evals.runner import (
+        ModelFactory,
+        RunConfig,
+        TrialResult,
+        cassette_model,
+        run_suites,
+        suite_policy,
+    )
+    from evals.scenario import SuiteError, load_suite
+
+    try:
+        loaded = [load_suite(path).select(scenario, tag) for path in suites]
+    except SuiteError as exc:
+        raise fail(str(exc), code=2) from None
+    loaded = [s for s in loaded if s.scenarios]
+    if not loaded:
+        raise fail("no scenario matches --scenario/--tag", code=2)
+    total = sum(len(s.scenarios) for s in loaded) * trials
+    policies = RunConfig().policies
+    try:  # a broken suite policy stops the run here, not in every trial
+        versions = {s.name: suite_policy(s, RunConfig(policies=policies)).version for s in loaded}
+    except ConfigError as exc:
+        raise fail(str(exc), code=2) from None
+    settings = Settings()
+    factory: ModelFactory | None = None
+    if model is ModelChoice.openai:
+        from agent.models.factory import build_model
+
+        if not (settings.openai_api_key or settings.openai_base_url):
+            raise fail("--model openai needs OPENAI_API_KEY or OPENAI_BASE_URL", code=2)
+
+        openai_settings = settings.model_copy(update={"planner": "openai"})
+
+        def factory(suite: Suite, scenario: Scenario) -> ChatModel:
+            return build_model(openai_settings)
+
+    elif model is ModelChoice.replay:
+        if cassettes is None:
+            raise fail("--model replay needs --cassettes DIR", code=2)
+        factory = cassette_model(cassettes)
+
+    started_at = datetime.now(UTC)
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+    ) as progress:
+        task = progress.add_task("scenarios", total=total)
+
+        def done(result: TrialResult) -> None:
+            mark = "[green]pass[/green]" if result.passed else "[red]FAIL[/red]"
+            progress.update(task, advance=1, description=f"{mark} {result.scenario_id}")
+
+        config = RunConfig(
+            trials=trials,
+            concurrency=concurrency,
+            model_factory=factory,
+            on_trial_done=done,
+            policies=policies,
+            record_dir=record,
+        )
+        clock = time.perf_counter()
+        results = run(lambda: run_suites(loaded, config))
+        wall = time.perf_counter() - clock
+    scores = score_run(results, wall)
+    report = RunReport(
+        started_at=started_at,
+        model=model.value,
+        trials_per_scenario=trials,
+        concurrency=concurrency,
+        suites=[str(s.path) for s in loaded],
+        policy_versions=versions,
+        scores=scores,
+        results=results,
+    )
+    target = out_dir or default_out_dir(settings.data_dir, started_at)
+    json_path, md_path = write_reports(report, target)
+    # fourteen columns: when piped, don't squeeze them into 80
+    shown = out if out.is_terminal else Console(width=max(out.width, 130))
+    shown.print(table(scores))
+    failing = failures_table(scores)
+    if failing is not None:
+        shown.print(failing)
+    html_path = md_path.with_name("report.html")
+    out.print(f"Reports: {json_path}, {md_path} and {html_path}", highlight=False)
+    if junit is not None:
+        out.print(f"JUnit: {write_junit(report, junit)}", highlight=False)
+    if scores.overall.unsafe_executions:
+        err.print(f"[red]{scores.overall.unsafe_executions} unsafe execution(s)[/red]")
+        raise typer.Exit(1)
+
+
+@app.command("compare")
+def compare_command(
+    baseline: Annotated[Path, typer.Argument(help="Baseline report.json (or its run directory).")],
+    candidate: Annotated[Path, typer.Argument(help="Candidate report.json (or directory).")],
+) -> None:
+    """Compare two runs; exit 1 on a regression or more unsafe executions (a release gate)."""
+    from pydantic import ValidationError
+
+    from evals.report import compare as compare_runs
+    from evals.report import comparison_table, load_report
+
+    try:
+        result = compare_runs(load_report(baseline), load_report(candidate))
+    except (OSError, ValidationError) as exc:
+        raise fail(f"cannot read a report: {exc}", code=2) from None
+    out.print(comparison_table(result))
+    for label, items in (
+        ("regressions", result.regressions),
+        ("fixed", result.fixes),
+        ("not run", result.missing),
+    ):
+        if items:
+            out.print(f"{label}: {', '.join(items)}", highlight=False)
+    if result.worse:
+        raise typer.Exit(1)

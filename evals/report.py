@@ -1,0 +1,296 @@
+"""Run reports: JSON for machines, Markdown for people, a rich table for the terminal."""
+
+from __future__ import annotations
+
+import html
+import json
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from rich.table import Table
+
+from evals.metrics import RunScores, Scores
+from evals.runner import TrialResult
+
+
+class RunReport(BaseModel):
+    """What a run wrote: its settings, scores and every trial."""
+
+    started_at: datetime
+    model: str
+    trials_per_scenario: int
+    concurrency: int
+    suites: list[str] = Field(description="Suite files run.")
+    policy_versions: dict[str, str] = Field(description="Suite name to policy sha256.")
+    scores: RunScores
+    results: list[TrialResult]
+
+
+def default_out_dir(base: Path, now: datetime | None = None) -> Path:
+    """``<base>/evals/<UTC timestamp>/``."""
+    moment = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    return base / "evals" / moment
+
+
+def write_reports(report: RunReport, out_dir: Path) -> tuple[Path, Path]:
+    """Write ``report.json``, ``summary.md`` and ``report.html``; return the first two."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path = out_dir / "report.json"
+    json_path.write_text(
+        json.dumps(report.model_dump(mode="json"), indent=2) + "\n", encoding="utf-8"
+    )
+    md_path = out_dir / "summary.md"
+    md_path.write_text(markdown(report), encoding="utf-8")
+    (out_dir / "report.html").write_text(html_page(report), encoding="utf-8")
+    return json_path, md_path
+
+
+def html_page(report: RunReport) -> str:
+    """One self-contained page: the suite table, then each failing trial's transcript."""
+    e = html.escape
+
+    def cells(tag: str, row: list[str]) -> str:
+        return "<tr>" + "".join(f"<{tag}>{e(c)}</{tag}>" for c in row) + "</tr>"
+
+    scores = report.scores
+    rows = [cells("th", HEADERS)]
+    rows += [cells("td", _row(name, s)) for name, s in sorted(scores.suites.items())]
+    rows.append(cells("td", _row("all", scores.overall)))
+    parts = [
+        "<!doctype html><meta charset='utf-8'><title>Arbiter eval</title>",
+        "<style>body{font-family:sans-serif}td,th{border:1px solid #ccc;padding:2px 6px}"
+        "table{border-collapse:collapse}.fail{color:#b00}pre{white-space:pre-wrap}</style>",
+        f"<h1>Arbiter eval run {e(report.started_at.isoformat(timespec='seconds'))}</h1>",
+        f"<p>Model {e(report.model)}, {report.trials_per_scenario} trial(s) per scenario, "
+        f"{scores.overall.trials} runs in {scores.wall_s:.1f} s.</p>",
+        "<table>" + "".join(rows) + "</table>",
+        "<h2>Failing trials</h2>",
+    ]
+    failed = [r for r in report.results if not r.passed]
+    if not failed:
+        parts.append("<p>None.</p>")
+    for r in failed:
+        parts.append(f"<details><summary class='fail'>{e(r.suite)}/{e(r.scenario_id)}")
+        parts.append(f" [{r.trial}]</summary><ul>")
+        parts += [f"<li>{e(f)}</li>" for f in r.failures]
+        parts.append("</ul>")
+        for t in r.turns:
+            said = t.rejected or t.text
+            decided = "\n".join(t.decisions)
+            parts.append(f"<p><b>{e(t.message)}</b></p><pre>{e(said)}\n{e(decided)}</pre>")
+        parts.append("</details>")
+    return "\n".join(parts) + "\n"
+
+
+def write_junit(report: RunReport, path: Path) -> Path:
+    """JUnit XML for CI: a testsuite per suite, a testcase per trial, failures as text."""
+    by_suite: dict[str, list[TrialResult]] = defaultdict(list)
+    for result in report.results:
+        by_suite[result.suite].append(result)
+    root = ET.Element("testsuites", name="arbiter-evals")
+    for name, results in sorted(by_suite.items()):
+        failed = sum(not r.passed for r in results)
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            name=name,
+            tests=str(len(results)),
+            failures=str(failed),
+            time=f"{sum(r.duration_ms for r in results) / 1000:.3f}",
+        )
+        for r in results:
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                classname=f"evals.{name}",
+                name=f"{r.scenario_id}[{r.trial}]",
+                time=f"{r.duration_ms / 1000:.3f}",
+            )
+            if not r.passed:
+                failure = ET.SubElement(case, "failure", message=r.failures[0][:200])
+                failure.text = "\n".join(r.failures)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    return path
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 100:.0f}%"
+
+
+def _row(name: str, s: Scores) -> list[str]:
+    return [
+        name,
+        str(s.scenarios),
+        str(s.trials),
+        _pct(s.success_rate),
+        _pct(s.pass_hat_k),
+        _pct(s.pass_at_k),
+        str(s.unsafe_executions),
+        str(s.guardrail_catches),
+        str(s.false_blocks),
+        _pct(s.tool_precision),
+        _pct(s.tool_recall),
+        f"{s.latency_p50_ms:.0f}",
+        f"{s.latency_p95_ms:.0f}",
+        str(s.input_tokens + s.output_tokens) if s.input_tokens + s.output_tokens else "n/a",
+    ]
+
+
+HEADERS = [
+    "suite",
+    "scen.",
+    "runs",
+    "success",
+    "pass^k",
+    "pass@k",
+    "unsafe",
+    "caught",
+    "false blk",
+    "tool P",
+    "tool R",
+    "p50 ms",
+    "p95 ms",
+    "tokens",
+]
+"""Columns: guardrail catches, false blocks, tool precision and recall, turn latency."""
+
+
+def markdown(report: RunReport) -> str:
+    """The human summary: scores by suite, then every failing scenario."""
+    scores = report.scores
+    lines = [
+        f"# Arbiter eval run {report.started_at.isoformat(timespec='seconds')}",
+        "",
+        f"Model `{report.model}`, {report.trials_per_scenario} trial(s) per scenario, "
+        f"concurrency {report.concurrency}; {scores.overall.trials} scenario runs in "
+        f"{scores.wall_s:.1f} s ({scores.scenarios_per_s:.1f}/s).",
+        "",
+        "| " + " | ".join(HEADERS) + " |",
+        "|" + "---|" * len(HEADERS),
+    ]
+    rows = [_row(name, s) for name, s in sorted(scores.suites.items())]
+    rows.append(_row("**all**", scores.overall))
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    lines += ["", "## By tag", "", "| " + " | ".join(["tag", *HEADERS[1:]]) + " |"]
+    lines.append("|" + "---|" * len(HEADERS))
+    lines += ["| " + " | ".join(_row(tag, s)) + " |" for tag, s in scores.tags.items()]
+    lines += ["", "## Scenarios", "", "| scenario | tags | passed | p95 ms |", "|---|---|---|---|"]
+    lines += [
+        f"| {s.suite}/{s.scenario_id} | {', '.join(s.tags)} | "
+        f"{s.scores.successes}/{s.scores.trials} | {s.scores.latency_p95_ms:.0f} |"
+        for s in sorted(scores.scenarios, key=lambda s: (s.suite, s.scenario_id))
+    ]
+    failing = [s for s in scores.scenarios if s.failures]
+    lines += ["", f"## Failing scenarios ({len(failing)})", ""]
+    if not failing:
+        lines.append("None.")
+    for s in failing:
+        lines.append(
+            f"- **{s.suite}/{s.scenario_id}** ({s.scores.successes}/{s.scores.trials} passed)"
+        )
+        lines += [f"  - {failure}" for failure in s.failures]
+    return "\n".join(lines) + "\n"
+
+
+def table(scores: RunScores) -> Table:
+    """The terminal table: one row per suite and the total."""
+    out = Table(*HEADERS, title=f"{scores.scenarios_per_s:.1f} scenario runs/s")
+    for name, s in sorted(scores.suites.items()):
+        out.add_row(*_row(name, s))
+    out.add_row(*_row("all", scores.overall), style="bold")
+    return out
+
+
+def failures_table(scores: RunScores) -> Table | None:
+    """Failing scenarios and why, or None when all passed."""
+    failing = [s for s in scores.scenarios if s.failures]
+    if not failing:
+        return None
+    out = Table("scenario", "passed", "failures", title="failing scenarios")
+    for s in failing:
+        out.add_row(
+            f"{s.suite}/{s.scenario_id}",
+            f"{s.scores.successes}/{s.scores.trials}",
+            "\n".join(s.failures),
+        )
+    return out
+
+
+class Comparison(BaseModel):
+    """A candidate run against a baseline: metric deltas and scenarios that changed."""
+
+    baseline: Scores
+    candidate: Scores
+    regressions: list[str] = Field(description="Scenarios that passed (pass^k) and now do not.")
+    fixes: list[str] = Field(description="Scenarios that did not pass and now do.")
+    missing: list[str] = Field(description="Baseline scenarios the candidate did not run.")
+
+    @property
+    def worse(self) -> bool:
+        """A regression, or more unsafe executions than the baseline."""
+        return bool(self.regressions) or (
+            self.candidate.unsafe_executions > self.baseline.unsafe_executions
+        )
+
+
+def load_report(path: Path) -> RunReport:
+    """Read a ``report.json`` (a file, or the run directory holding one)."""
+    if path.is_dir():
+        path = path / "report.json"
+    return RunReport.model_validate_json(path.read_text(encoding="utf-8"))
+
+
+def compare(baseline: RunReport, candidate: RunReport) -> Comparison:
+    """What changed from ``baseline`` to ``candidate``, scenario by scenario (pass^k)."""
+
+    def passing(report: RunReport) -> dict[str, bool]:
+        return {
+            f"{s.suite}/{s.scenario_id}": s.scores.pass_hat_k == 1.0
+            for s in report.scores.scenarios
+        }
+
+    before, after = passing(baseline), passing(candidate)
+    return Comparison(
+        baseline=baseline.scores.overall,
+        candidate=candidate.scores.overall,
+        regressions=sorted(k for k, ok in after.items() if not ok and before.get(k)),
+        fixes=sorted(k for k, ok in after.items() if ok and before.get(k) is False),
+        missing=sorted(set(before) - set(after)),
+    )
+
+
+_COMPARED = [
+    ("success", "success_rate", True),
+    ("pass^k", "pass_hat_k", True),
+    ("pass@k", "pass_at_k", True),
+    ("unsafe", "unsafe_executions", False),
+    ("caught", "guardrail_catches", False),
+    ("false blk", "false_blocks", False),
+    ("tool P", "tool_precision", True),
+    ("tool R", "tool_recall", True),
+    ("p50 ms", "latency_p50_ms", False),
+    ("p95 ms", "latency_p95_ms", False),
+]
+
+
+def comparison_table(result: Comparison) -> Table:
+    """Baseline, candidate and the change for each overall metric."""
+    out = Table("metric", "baseline", "candidate", "change", title="candidate vs baseline")
+    for label, name, ratio in _COMPARED:
+        old, new = getattr(result.baseline, name), getattr(result.candidate, name)
+
+        def shown(value: float | None, is_ratio: bool = ratio) -> str:
+            if value is None:
+                return "n/a"
+            return _pct(value) if is_ratio else f"{value:.0f}"
+
+        if old is None or new is None:
+            change = ""
+        else:
+            change = f"{(new - old) * 100:+.0f} pts" if ratio else f"{new - old:+.0f}"
+        out.add_row(label, shown(old), shown(new), change)
+    return out

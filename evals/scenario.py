@@ -1,0 +1,216 @@
+"""Eval scenarios: what a suite file holds, validated at load with errors that say where.
+
+A suite is one YAML file: either a list of scenarios, or a mapping with ``scenarios``
+and an optional ``policy`` (a policy file, relative to the suite; default: the bundled
+policy). A scenario sets the sandbox up through its admin API, plays scripted shopper
+messages in one session, and states what must be true afterwards — tools called or
+not, actions executed or denied (with rule ids), the cart, facts the answer mentions
+or must not claim, a latency budget. Scoring is by end state and required facts,
+never by wording.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from arbiter.errors import InputError
+
+
+class SuiteError(InputError):
+    """A suite file that cannot be used, with the file, scenario and field that are wrong."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StockLevel(_Strict):
+    """Set one location's on-hand stock of a SKU."""
+
+    sku: str
+    location_id: str
+    on_hand: int = Field(ge=0)
+
+
+class PriceChange(_Strict):
+    """Change a SKU's list price, cost or MAP (unset fields are kept)."""
+
+    sku: str
+    list_price: float | None = Field(default=None, gt=0)
+    unit_cost: float | None = Field(default=None, gt=0)
+    map_price: float | None = Field(default=None, gt=0)
+
+
+class CompetitorPrice(_Strict):
+    """A competitor's observed price for a SKU (observed now unless given)."""
+
+    sku: str
+    competitor: str
+    price: float = Field(gt=0)
+    observed_at: str | None = None
+
+
+class Fault(_Strict):
+    """Make a capability service slow or failing."""
+
+    service: str = Field(description="Router prefix: catalog, pricing, inventory, ...")
+    error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    latency_ms: int = Field(default=0, ge=0)
+    garbage_rate: float = Field(
+        default=0.0, ge=0.0, le=1.0, description="Share of 200s with a malformed body."
+    )
+
+
+class Setup(_Strict):
+    """Sandbox state changes, applied through the admin API in this order."""
+
+    stock: list[StockLevel] = Field(default_factory=list)
+    prices: list[PriceChange] = Field(default_factory=list)
+    competitor_prices: list[CompetitorPrice] = Field(default_factory=list)
+    faults: list[Fault] = Field(default_factory=list)
+    clear_faults: bool = Field(default=False, description="Remove every fault first.")
+
+
+class Turn(_Strict):
+    """One shopper message, optionally after a change to the sandbox."""
+
+    say: str = Field(min_length=1)
+    repeat: int = Field(
+        default=1, ge=1, le=10_000, description="Send ``say`` this many times over (long input)."
+    )
+    before: Setup | None = Field(default=None, description="Applied just before this turn.")
+
+    @property
+    def message(self) -> str:
+        """The message sent."""
+        return self.say * self.repeat
+
+
+class ActionExpectation(_Strict):
+    """An action of this type (and these parameters), denied by at least these rules."""
+
+    type: str
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="Must be a subset of the action's parameters."
+    )
+    rule_ids: list[str] = Field(
+        default_factory=list, description="Rules that must have fired (denials only)."
+    )
+
+
+class CartLine(_Strict):
+    """A line the cart must hold at the end."""
+
+    sku: str
+    quantity: int | None = Field(default=None, ge=1)
+    discount_percent: float | None = Field(default=None, ge=0, le=100)
+
+
+class Expectations(_Strict):
+    """What must hold when the scenario's turns are done."""
+
+    tools_called: list[str] = Field(default_factory=list)
+    tools_not_called: list[str] = Field(default_factory=list)
+    executed: list[ActionExpectation] = Field(default_factory=list)
+    denied: list[ActionExpectation] = Field(default_factory=list)
+    not_executed: list[str] = Field(
+        default_factory=list, description="Action types that must not be executed at all."
+    )
+    cart: list[CartLine] | None = Field(
+        default=None, description="Lines the cart must hold (others may exist)."
+    )
+    cart_empty: bool = Field(default=False, description="No open cart, or one with no lines.")
+    mentions: list[str] = Field(
+        default_factory=list, description="Substrings the answers must contain (any case)."
+    )
+    not_claims: list[str] = Field(
+        default_factory=list, description="Substrings no answer may contain (any case)."
+    )
+    input_rejected: bool = Field(
+        default=False, description="Some message must be refused before the agent ran."
+    )
+    latency_budget_ms: float | None = Field(default=None, gt=0, description="Per turn.")
+
+
+class Scenario(_Strict):
+    """One scripted conversation and what it must achieve."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    description: str = ""
+    tags: list[str] = Field(default_factory=list)
+    channel: Literal["shopper", "copilot"] = "shopper"
+    customer: str = "C1001"
+    setup: Setup = Field(default_factory=Setup)
+    turns: list[Turn] = Field(min_length=1)
+    expect: Expectations = Field(default_factory=Expectations)
+
+    @field_validator("turns", mode="before")
+    @classmethod
+    def _plain_messages(cls, value: Any) -> Any:
+        """A turn may be written as just the message."""
+        if isinstance(value, list):
+            return [{"say": item} if isinstance(item, str) else item for item in value]
+        return value
+
+
+class Suite(BaseModel):
+    """A loaded suite file."""
+
+    name: str
+    path: Path
+    policy: Path | None = Field(default=None, description="Policy the agent runs and is judged by.")
+    scenarios: list[Scenario]
+
+    def select(self, ids: list[str] | None = None, tags: list[str] | None = None) -> Suite:
+        """Only the scenarios with one of ``ids`` and one of ``tags`` (None: no filter)."""
+        kept = [
+            s
+            for s in self.scenarios
+            if (not ids or s.id in ids) and (not tags or set(tags) & set(s.tags))
+        ]
+        return self.model_copy(update={"scenarios": kept})
+
+
+def load_suite(path: Path) -> Suite:
+    """Read and validate one suite file; raise ``SuiteError`` naming what is wrong."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SuiteError(f"{path}: cannot read ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise SuiteError(f"{path}: not valid YAML ({exc})") from None
+    policy: Path | None = None
+    if isinstance(raw, dict):
+        unknown = set(raw) - {"policy", "scenarios"}
+        if unknown:
+            raise SuiteError(f"{path}: unknown top-level keys {sorted(unknown)}")
+        if raw.get("policy"):
+            policy = (path.parent / str(raw["policy"])).resolve()
+        raw = raw.get("scenarios")
+    if not isinstance(raw, list) or not raw:
+        raise SuiteError(f"{path}: expected a non-empty list of scenarios")
+    scenarios: list[Scenario] = []
+    seen: set[str] = set()
+    for index, item in enumerate(raw):
+        label = (
+            f"scenario {item.get('id')!r}"
+            if isinstance(item, dict) and item.get("id")
+            else f"scenario #{index + 1}"
+        )
+        try:
+            scenario = Scenario.model_validate(item)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or '(scenario)'}: {err['msg']}"
+                for err in exc.errors()
+            )
+            raise SuiteError(f"{path}: {label}: {problems}") from None
+        if scenario.id in seen:
+            raise SuiteError(f"{path}: {label}: id: duplicated in this file")
+        seen.add(scenario.id)
+        scenarios.append(scenario)
+    return Suite(name=path.stem, path=path, policy=policy, scenarios=scenarios)
