@@ -35,9 +35,10 @@ from agent.record import DecisionRecord
 from agent.state import TurnScratch
 from arbiter.errors import CapabilityError
 from guardrails.budget import BudgetLedger, SqliteBudgetLedger
-from guardrails.facts import FactBundle, FactsUnavailable
+from guardrails.facts import FACT_NEEDS, FactBundle, FactsUnavailable
+from guardrails.kill_switch import KillSwitch, NoKillSwitch, Switch, action_scope
 from guardrails.policy import LoadedPolicy
-from guardrails.validator import FAIL_CLOSED_RULE, Validator
+from guardrails.validator import FAIL_CLOSED_RULE, KILL_SWITCH_RULE, Validator
 from guardrails.verdict import Outcome, ProposedAction
 from tools.client import CapabilityClient
 from tools.spec import ToolArgs, ToolContext, ToolResult, ToolSpec
@@ -103,7 +104,9 @@ async def _replay(record: DecisionRecord, policy: LoadedPolicy, tmp: Path) -> Re
     )
     deps = TurnDeps(
         model=model,
-        validator=Validator(policy, ledger, facts=world.read_facts),
+        validator=Validator(
+            policy, ledger, facts=world.read_facts, kill_switch=world.kill_switch()
+        ),
         ledger=ledger,
         audit=AuditStore(tmp / "replay-audit.sqlite"),
         params=record.llm_calls[0].params if record.llm_calls else ModelParams(),
@@ -186,6 +189,27 @@ class _RecordedWorld:
             v.action_id: v.facts for v in self.record.verdicts if FAIL_CLOSED_RULE not in v.rule_ids
         }
 
+    def kill_switch(self) -> KillSwitch:
+        """The switches that were on for this turn, as its verdicts saw them."""
+        stopped = {
+            proposal.type: verdict
+            for verdict in self.record.verdicts
+            if KILL_SWITCH_RULE in verdict.rule_ids
+            for proposal in self.record.proposals
+            if proposal.id == verdict.action_id
+        }
+        return _RecordedSwitches(
+            {
+                kind: Switch(
+                    scope=action_scope(kind),
+                    reason=" ".join(verdict.reasons),
+                    set_by="recording",
+                    set_at=self.record.started_at,
+                )
+                for kind, verdict in stopped.items()
+            }
+        )
+
     def tool_context(self, record: DecisionRecord) -> ToolContext:
         refuse = httpx.MockTransport(_refuse_network)
         return ToolContext(
@@ -232,7 +256,8 @@ class _RecordedWorld:
         self, action: ProposedAction, ctx: ToolContext, ledger: BudgetLedger
     ) -> FactBundle:
         facts = self._facts.get(action.id)
-        if facts is None:
+        if facts is None or (not facts and FACT_NEEDS.get(action.type)):
+            # decided before any fact was read (scope, kill switch) or never decided
             raise FactsUnavailable("recorded facts", "none were recorded for this proposal")
         bundle = FactBundle(recorded=list(facts))
         for fact in facts:
@@ -241,6 +266,16 @@ class _RecordedWorld:
             elif hasattr(bundle, fact.kind):
                 setattr(bundle, fact.kind, fact.value)
         return bundle
+
+
+@dataclass
+class _RecordedSwitches(NoKillSwitch):
+    """A read-only kill switch holding what was switched off when the turn ran."""
+
+    switches: dict[str, Switch]
+
+    def blocks(self, action_type: str, channel: str) -> Switch | None:
+        return self.switches.get(action_type)
 
 
 def _response(call: Any) -> ModelResponse:

@@ -135,7 +135,11 @@ def _kind(i: Intent) -> IntentKind:
         (bool(v.CANCEL_RE.search(text)) and is_order, "cancel"),
         (bool(v.REFUND_RE.search(text)), "refund"),
         (bool(v.RETURN_RE.search(text)) and "policy" not in text.lower(), "return"),
-        (bool(i.order_id) or bool(v.ORDER_STATUS_RE.search(text)), "order_status"),
+        # "can RUN-00005 be delivered tomorrow?" asks about an item, not an order
+        (
+            bool(i.order_id) or (bool(v.ORDER_STATUS_RE.search(text)) and (is_order or not i.skus)),
+            "order_status",
+        ),
         (bool(v.PROMO_RE.search(text)), "promo"),
         (bool(v.PRICE_MATCH_RE.search(text)), "price_match"),
         (bool(v.DISCOUNT_RE.search(text)) or i.percent is not None, "discount"),
@@ -145,7 +149,11 @@ def _kind(i: Intent) -> IntentKind:
         ),
         (bool(v.ADD_RE.search(text)) and has_item and not i.search.category, "add_to_cart"),
         (bool(v.CART_RE.search(text)), "cart"),
-        (bool(v.AVAILABILITY_RE.search(text)) and _about_one_item(i), "availability"),
+        (
+            (bool(v.AVAILABILITY_RE.search(text)) or i.fulfillment is not None)
+            and _about_one_item(i),
+            "availability",
+        ),
         (bool(v.PRICE_RE.search(text)) and _about_one_item(i), "price_check"),
         (i.search.filtered, "search"),
         (has_query and bool(v.SEARCH_RE.search(text) or v.PRICE_RE.search(text)), "search"),

@@ -56,3 +56,13 @@ async def test_a_stricter_candidate_would_block_an_executed_discount(arbiter: Ar
     _, verdict = changed[0]
     assert verdict.type == "offer_discount" and "discount.max_percent" in verdict.replayed_rules
     assert verdict.recorded == "allow"
+
+
+async def test_a_turn_stopped_by_the_kill_switch_replays_the_same(arbiter: Arbiter) -> None:
+    session = await arbiter.start_session(SAMPLE_CUSTOMER_ID)
+    await arbiter.ask(session.session_id, "add RUN-00005 to my cart")
+    arbiter.deps.validator.kill_switch.set("action:offer_discount", "pricing incident", "ops")
+    stopped = await arbiter.ask(session.session_id, "can I get 10% off RUN-00005?")
+    assert stopped.record.verdicts[0].rule_ids == ["system.kill_switch"]
+    report = await replay_turn(stopped.record, arbiter.deps.validator.policy)
+    assert report.diverged is None and report.verdicts_identical, report.verdicts

@@ -186,3 +186,10 @@ def test_offer_round_trips_through_text(offer: Offer) -> None:
 def test_no_offer_in_plain_text() -> None:
     assert parse_offer("Pegasus 41 (RUN-00042): $89.99") is None
     assert parse_offer(None) is None
+
+
+def test_a_delivery_question_about_an_item_is_not_an_order_question() -> None:
+    from agent.offline.intents import classify
+
+    assert classify("can RUN-00005 be delivered tomorrow?").kind == "availability"
+    assert classify("has my order O100001 been delivered?").kind == "order_status"
