@@ -76,7 +76,7 @@ def empty_cart(customer_id: str) -> ToolResult:
 
 async def get_cart(args: GetCartArgs, ctx: ToolContext) -> ToolResult:
     """GET /carts?customer_id=; an empty cart when there is none."""
-    cart = await facts.read_cart(ctx.client, ctx.customer_id, stats=ctx.stats)
+    cart = await facts.read_cart(ctx.client, ctx.customer_id)
     return empty_cart(ctx.customer_id) if cart is None else _owned(cart, ctx)
 
 
@@ -91,12 +91,12 @@ async def add_to_cart(args: AddToCartArgs, ctx: ToolContext) -> ToolResult:
 async def remove_from_cart(args: RemoveFromCartArgs, ctx: ToolContext) -> ToolResult:
     """Find the open cart, then DELETE /carts/{id}/lines/{sku}."""
     key = ctx.require_idempotency_key()
-    cart = await facts.read_cart(ctx.client, ctx.customer_id, stats=ctx.stats)
+    cart = await facts.read_cart(ctx.client, ctx.customer_id)
     if cart is None:
         raise CapabilityError("carts", 404, "not_found", "the customer has no open cart")
     cart_id = facts.segment("carts", "cart_id", str(_owned(cart, ctx)["cart_id"]))
     path = f"/carts/{cart_id}/lines/{args.sku}"
-    result = await ctx.client.delete(path, idempotency_key=key, stats=ctx.stats)
+    result = await ctx.client.delete(path, idempotency_key=key)
     return _owned(facts.expect(result, "carts", "cart_id", "customer_id", "lines"), ctx)
 
 
@@ -132,14 +132,13 @@ async def _ensure_cart(ctx: ToolContext, key: str) -> str:
         "/carts",
         json={"customer_id": ctx.customer_id},
         idempotency_key=f"{key}:cart",
-        stats=ctx.stats,
     )
     cart = _owned(facts.expect(created, "carts", "cart_id", "customer_id"), ctx)
     return facts.segment("carts", "cart_id", str(cart["cart_id"]))
 
 
 async def _write(ctx: ToolContext, path: str, body: dict[str, Any], key: str) -> ToolResult:
-    result = await ctx.client.post(path, json=body, idempotency_key=key, stats=ctx.stats)
+    result = await ctx.client.post(path, json=body, idempotency_key=key)
     return _owned(facts.expect(result, "carts", "cart_id", "customer_id", "lines"), ctx)
 
 

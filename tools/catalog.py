@@ -76,13 +76,13 @@ async def search_products(args: SearchProductsArgs, ctx: ToolContext) -> ToolRes
         ("in_stock", True if args.in_stock_only else None),
         ("limit", args.limit),
     ]
-    body = await ctx.client.get("/catalog/products", params=params, stats=ctx.stats)
+    body = await ctx.client.get("/catalog/products", params=params)
     return facts.expect(body, "catalog", "items", "total")
 
 
 async def get_product(args: GetProductArgs, ctx: ToolContext) -> ToolResult:
     """GET /catalog/products/{sku}; the body unchanged."""
-    return await facts.read_product(ctx.client, args.sku, stats=ctx.stats)
+    return await facts.read_product(ctx.client, args.sku)
 
 
 SEARCH_PRODUCTS = ToolSpec(

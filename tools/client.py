@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,6 +60,17 @@ CALL_STATS: ContextVar[CallStats | None] = ContextVar("arbiter_call_stats", defa
 """Set by a caller (one per task) to collect attempts and time of the calls made under it."""
 
 
+@contextmanager
+def collect_stats() -> Iterator[CallStats]:
+    """Count the attempts and time of every capability call made inside the block."""
+    stats = CallStats()
+    token = CALL_STATS.set(stats)
+    try:
+        yield stats
+    finally:
+        CALL_STATS.reset(token)
+
+
 @dataclass
 class RetryPolicy:
     """Per-client retry knobs."""
@@ -82,10 +94,9 @@ class CapabilityClient:
         *,
         params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
         timeout_s: float | None = None,
-        stats: CallStats | None = None,
     ) -> Any:
         """GET a JSON document; raises CapabilityError (4xx) or ServiceUnavailableError."""
-        return await self._request("GET", path, params=params, timeout_s=timeout_s, stats=stats)
+        return await self._request("GET", path, params=params, timeout_s=timeout_s)
 
     async def post(
         self,
@@ -94,7 +105,6 @@ class CapabilityClient:
         json: Any,
         idempotency_key: str,
         timeout_s: float | None = None,
-        stats: CallStats | None = None,
     ) -> Any:
         """POST with an Idempotency-Key, so a retry after a lost answer cannot double-apply."""
         return await self._request(
@@ -103,7 +113,6 @@ class CapabilityClient:
             json=json,
             idempotency_key=idempotency_key,
             timeout_s=timeout_s,
-            stats=stats,
         )
 
     async def delete(
@@ -112,11 +121,10 @@ class CapabilityClient:
         *,
         idempotency_key: str,
         timeout_s: float | None = None,
-        stats: CallStats | None = None,
     ) -> Any:
         """DELETE with an Idempotency-Key."""
         return await self._request(
-            "DELETE", path, idempotency_key=idempotency_key, timeout_s=timeout_s, stats=stats
+            "DELETE", path, idempotency_key=idempotency_key, timeout_s=timeout_s
         )
 
     async def _request(
@@ -128,13 +136,12 @@ class CapabilityClient:
         json: Any = None,
         idempotency_key: str | None = None,
         timeout_s: float | None = None,
-        stats: CallStats | None = None,
     ) -> Any:
         service = path.strip("/").split("/", 1)[0] or "root"
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         seconds = timeout_s if timeout_s is not None else self.timeout_s
         timeout = httpx.Timeout(seconds)
-        stats = stats or CALL_STATS.get() or CallStats()
+        stats = CALL_STATS.get() or CallStats()
         loop_start = _now_ms()
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.retry.max_attempts),

@@ -23,7 +23,7 @@ async def get_customer_profile(args: GetCustomerProfileArgs, ctx: ToolContext) -
     """GET /customers/{ctx.customer_id}; naming another customer is refused without a call."""
     if args.customer_id is not None and args.customer_id != ctx.customer_id:
         raise OutOfScopeError("customer", args.customer_id)
-    return await facts.read_customer(ctx.client, ctx.customer_id, stats=ctx.stats)
+    return await facts.read_customer(ctx.client, ctx.customer_id)
 
 
 GET_CUSTOMER_PROFILE = ToolSpec(

@@ -16,34 +16,26 @@ from __future__ import annotations
 from typing import Any
 
 from arbiter.errors import CapabilityError, ServiceUnavailableError
-from tools.client import CallStats, CapabilityClient
+from tools.client import CapabilityClient
 from tools.fields import IDENTIFIER_RE
 
 
-async def read_product(
-    client: CapabilityClient, sku: str, *, stats: CallStats | None = None
-) -> dict[str, Any]:
+async def read_product(client: CapabilityClient, sku: str) -> dict[str, Any]:
     """The catalog's Product for a SKU."""
     path = f"/catalog/products/{segment('catalog', 'sku', sku)}"
-    return expect(await client.get(path, stats=stats), "catalog", "sku", "list_price")
+    return expect(await client.get(path), "catalog", "sku", "list_price")
 
 
-async def read_price(
-    client: CapabilityClient, sku: str, *, stats: CallStats | None = None
-) -> dict[str, Any]:
+async def read_price(client: CapabilityClient, sku: str) -> dict[str, Any]:
     """The full Price of a SKU, including ``unit_cost`` and ``map_price`` (internal)."""
     path = f"/pricing/prices/{segment('pricing', 'sku', sku)}"
-    return expect(await client.get(path, stats=stats), "pricing", "sku", "list_price", "unit_cost")
+    return expect(await client.get(path), "pricing", "sku", "list_price", "unit_cost")
 
 
-async def read_stock(
-    client: CapabilityClient, sku: str, *, stats: CallStats | None = None
-) -> dict[str, Any]:
+async def read_stock(client: CapabilityClient, sku: str) -> dict[str, Any]:
     """Available stock of a SKU, in total and by location."""
     path = f"/inventory/stock/{segment('inventory', 'sku', sku)}"
-    return expect(
-        await client.get(path, stats=stats), "inventory", "sku", "total_available", "locations"
-    )
+    return expect(await client.get(path), "inventory", "sku", "total_available", "locations")
 
 
 async def read_delivery_options(
@@ -52,21 +44,17 @@ async def read_delivery_options(
     quantity: int,
     region: str,
     postcode: str,
-    *,
-    stats: CallStats | None = None,
 ) -> dict[str, Any]:
     """Delivery and pickup options computed now for a SKU and quantity in one area."""
     params = {"sku": sku, "quantity": quantity, "region": region, "postcode": postcode}
-    body = await client.get("/fulfillment/options", params=params, stats=stats)
+    body = await client.get("/fulfillment/options", params=params)
     return expect(body, "fulfillment", "sku", "options")
 
 
-async def read_cart(
-    client: CapabilityClient, customer_id: str, *, stats: CallStats | None = None
-) -> dict[str, Any] | None:
+async def read_cart(client: CapabilityClient, customer_id: str) -> dict[str, Any] | None:
     """The customer's open cart, or None when there is none."""
     try:
-        body = await client.get("/carts", params={"customer_id": customer_id}, stats=stats)
+        body = await client.get("/carts", params={"customer_id": customer_id})
     except CapabilityError as exc:
         if exc.status == 404:
             return None
@@ -74,30 +62,22 @@ async def read_cart(
     return expect(body, "carts", "cart_id", "customer_id", "lines")
 
 
-async def read_order(
-    client: CapabilityClient, order_id: str, *, stats: CallStats | None = None
-) -> dict[str, Any]:
+async def read_order(client: CapabilityClient, order_id: str) -> dict[str, Any]:
     """An Order, with its owner, status, refunds and refundable amount."""
     path = f"/orders/{segment('orders', 'order_id', order_id)}"
-    return expect(
-        await client.get(path, stats=stats), "orders", "order_id", "customer_id", "status"
-    )
+    return expect(await client.get(path), "orders", "order_id", "customer_id", "status")
 
 
-async def read_customer(
-    client: CapabilityClient, customer_id: str, *, stats: CallStats | None = None
-) -> dict[str, Any]:
+async def read_customer(client: CapabilityClient, customer_id: str) -> dict[str, Any]:
     """A Customer profile."""
     path = f"/customers/{segment('customers', 'customer_id', customer_id)}"
-    return expect(await client.get(path, stats=stats), "customers", "customer_id")
+    return expect(await client.get(path), "customers", "customer_id")
 
 
-async def read_promotion(
-    client: CapabilityClient, code: str, *, stats: CallStats | None = None
-) -> dict[str, Any]:
+async def read_promotion(client: CapabilityClient, code: str) -> dict[str, Any]:
     """One Promotion by code, with its eligibility rules."""
     path = f"/promotions/{segment('promotions', 'code', code)}"
-    return expect(await client.get(path, stats=stats), "promotions", "code", "eligibility")
+    return expect(await client.get(path), "promotions", "code", "eligibility")
 
 
 def segment(service: str, name: str, value: str) -> str:

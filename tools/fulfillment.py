@@ -35,7 +35,7 @@ class PromiseDeliveryArgs(ToolArgs):
 async def get_delivery_options(args: GetDeliveryOptionsArgs, ctx: ToolContext) -> ToolResult:
     """GET /fulfillment/options for the session customer's region and postcode."""
     return await facts.read_delivery_options(
-        ctx.client, args.sku, args.quantity, ctx.region, ctx.postcode, stats=ctx.stats
+        ctx.client, args.sku, args.quantity, ctx.region, ctx.postcode
     )
 
 
@@ -48,9 +48,7 @@ async def promise_delivery(args: PromiseDeliveryArgs, ctx: ToolContext) -> ToolR
         "quantity": args.quantity,
         "option_id": args.option_id,
     }
-    result = await ctx.client.post(
-        "/fulfillment/promises", json=body, idempotency_key=key, stats=ctx.stats
-    )
+    result = await ctx.client.post("/fulfillment/promises", json=body, idempotency_key=key)
     return facts.expect(result, "fulfillment", "promise_id", "ready_by")
 
 

@@ -27,7 +27,7 @@ class ReserveInventoryArgs(ToolArgs):
 
 async def check_inventory(args: CheckInventoryArgs, ctx: ToolContext) -> ToolResult:
     """GET /inventory/stock/{sku}; the body unchanged."""
-    return await facts.read_stock(ctx.client, args.sku, stats=ctx.stats)
+    return await facts.read_stock(ctx.client, args.sku)
 
 
 async def reserve_inventory(args: ReserveInventoryArgs, ctx: ToolContext) -> ToolResult:
@@ -39,9 +39,7 @@ async def reserve_inventory(args: ReserveInventoryArgs, ctx: ToolContext) -> Too
         "quantity": args.quantity,
         "customer_id": ctx.customer_id,
     }
-    result = await ctx.client.post(
-        "/inventory/reservations", json=body, idempotency_key=key, stats=ctx.stats
-    )
+    result = await ctx.client.post("/inventory/reservations", json=body, idempotency_key=key)
     return facts.expect(result, "inventory", "reservation_id", "status")
 
 

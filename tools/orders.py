@@ -58,7 +58,7 @@ class CancelOrderArgs(ToolArgs):
 
 async def owned_order(ctx: ToolContext, order_id: str) -> dict[str, Any]:
     """The order if it belongs to the session's customer; else OutOfScopeError."""
-    order = await facts.read_order(ctx.client, order_id, stats=ctx.stats)
+    order = await facts.read_order(ctx.client, order_id)
     if order["customer_id"] != ctx.customer_id:
         raise OutOfScopeError("order", order_id)
     return order
@@ -67,7 +67,7 @@ async def owned_order(ctx: ToolContext, order_id: str) -> dict[str, Any]:
 async def list_orders(args: ListOrdersArgs, ctx: ToolContext) -> ToolResult:
     """GET /orders?customer_id=; the body unchanged."""
     params = {"customer_id": ctx.customer_id}
-    body = await ctx.client.get("/orders", params=params, stats=ctx.stats)
+    body = await ctx.client.get("/orders", params=params)
     return facts.expect(body, "orders", "items")
 
 
@@ -104,7 +104,7 @@ async def cancel_order(args: CancelOrderArgs, ctx: ToolContext) -> ToolResult:
 async def _post(
     ctx: ToolContext, path: str, body: dict[str, Any], key: str, *expected: str
 ) -> ToolResult:
-    result = await ctx.client.post(path, json=body, idempotency_key=key, stats=ctx.stats)
+    result = await ctx.client.post(path, json=body, idempotency_key=key)
     return facts.expect(result, "orders", *expected)
 
 

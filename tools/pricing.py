@@ -25,7 +25,7 @@ class GetPriceArgs(ToolArgs):
 
 async def get_price(args: GetPriceArgs, ctx: ToolContext) -> ToolResult:
     """GET /pricing/prices/{sku} without ``unit_cost`` (internal margin data)."""
-    price = await facts.read_price(ctx.client, args.sku, stats=ctx.stats)
+    price = await facts.read_price(ctx.client, args.sku)
     return {key: price[key] for key in PUBLIC_PRICE_FIELDS if key in price}
 
 

@@ -21,7 +21,7 @@ class ListPromotionsArgs(ToolArgs):
 async def list_promotions(args: ListPromotionsArgs, ctx: ToolContext) -> ToolResult:
     """GET /promotions filtered to the session customer; the body unchanged."""
     params = {"category": args.category, "customer_id": ctx.customer_id}
-    body = await ctx.client.get("/promotions", params=params, stats=ctx.stats)
+    body = await ctx.client.get("/promotions", params=params)
     return facts.expect(body, "promotions", "items")
 
 

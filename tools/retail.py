@@ -19,7 +19,7 @@ from pydantic import Field
 
 from arbiter.errors import OutOfScopeError
 from tools import facts
-from tools.client import CallStats, CapabilityClient
+from tools.client import CapabilityClient
 from tools.fields import Identifier
 from tools.spec import ToolArgs, ToolContext, ToolKind, ToolResult, ToolSpec
 
@@ -33,36 +33,30 @@ Text = Annotated[str, Field(min_length=1, max_length=120)]
 Zip = Annotated[str, Field(pattern=r"^[0-9A-Za-z -]{3,10}$")]
 
 
-async def read_retail_order(
-    client: CapabilityClient, order_id: str, *, stats: CallStats | None = None
-) -> dict[str, Any]:
+async def read_retail_order(client: CapabilityClient, order_id: str) -> dict[str, Any]:
     """A retail order with its user, status, items and payment history."""
     path = f"/retail/orders/{quote(order_id, safe='')}"
-    body = await client.get(path, stats=stats)
+    body = await client.get(path)
     return facts.expect(body, SERVICE, "order_id", "user_id", "status", "items")
 
 
-async def read_retail_user(
-    client: CapabilityClient, user_id: str, *, stats: CallStats | None = None
-) -> dict[str, Any]:
+async def read_retail_user(client: CapabilityClient, user_id: str) -> dict[str, Any]:
     """A retail user with payment methods (gift card balances) and order ids."""
     path = f"/retail/users/{facts.segment(SERVICE, 'user_id', user_id)}"
-    body = await client.get(path, stats=stats)
+    body = await client.get(path)
     return facts.expect(body, SERVICE, "user_id", "payment_methods")
 
 
-async def read_retail_product(
-    client: CapabilityClient, product_id: str, *, stats: CallStats | None = None
-) -> dict[str, Any]:
+async def read_retail_product(client: CapabilityClient, product_id: str) -> dict[str, Any]:
     """A product with its variant items: options, availability, price."""
     path = f"/retail/products/{facts.segment(SERVICE, 'product_id', product_id)}"
-    body = await client.get(path, stats=stats)
+    body = await client.get(path)
     return facts.expect(body, SERVICE, "product_id", "variants")
 
 
 async def owned_retail_order(ctx: ToolContext, order_id: str) -> dict[str, Any]:
     """The order if it is the session customer's; else OutOfScopeError."""
-    order = await read_retail_order(ctx.client, order_id, stats=ctx.stats)
+    order = await read_retail_order(ctx.client, order_id)
     if order["user_id"] != ctx.customer_id:
         raise OutOfScopeError("order", order_id)
     return order
@@ -167,7 +161,7 @@ async def get_user_details(args: UserIdArgs, ctx: ToolContext) -> ToolResult:
     """The session user's profile, payment methods and order ids."""
     if args.user_id != ctx.customer_id:
         raise OutOfScopeError("user", args.user_id)
-    return await read_retail_user(ctx.client, args.user_id, stats=ctx.stats)
+    return await read_retail_user(ctx.client, args.user_id)
 
 
 async def get_order_details(args: OrderIdArgs, ctx: ToolContext) -> ToolResult:
@@ -177,18 +171,18 @@ async def get_order_details(args: OrderIdArgs, ctx: ToolContext) -> ToolResult:
 
 async def get_product_details(args: ProductIdArgs, ctx: ToolContext) -> ToolResult:
     """A product and its variants."""
-    return await read_retail_product(ctx.client, args.product_id, stats=ctx.stats)
+    return await read_retail_product(ctx.client, args.product_id)
 
 
 async def find_user_id_by_email(args: EmailArgs, ctx: ToolContext) -> ToolResult:
     """GET /retail/users?email=."""
-    body = await ctx.client.get("/retail/users", params={"email": args.email}, stats=ctx.stats)
+    body = await ctx.client.get("/retail/users", params={"email": args.email})
     return facts.expect(body, SERVICE, "user_id")
 
 
 async def find_user_id_by_name_zip(args: NameZipArgs, ctx: ToolContext) -> ToolResult:
     """GET /retail/users?first_name=&last_name=&zip=."""
-    body = await ctx.client.get("/retail/users", params=args.model_dump(), stats=ctx.stats)
+    body = await ctx.client.get("/retail/users", params=args.model_dump())
     return facts.expect(body, SERVICE, "user_id")
 
 
@@ -198,7 +192,7 @@ async def _order_write(
     key = ctx.require_idempotency_key()
     await owned_retail_order(ctx, order_id)
     path = f"/retail/orders/{quote(order_id, safe='')}/{verb}"
-    result = await ctx.client.post(path, json=body, idempotency_key=key, stats=ctx.stats)
+    result = await ctx.client.post(path, json=body, idempotency_key=key)
     return facts.expect(result, SERVICE, "order_id", "status")
 
 
@@ -244,7 +238,7 @@ async def modify_user_address(args: UserAddressArgs, ctx: ToolContext) -> ToolRe
         raise OutOfScopeError("user", args.user_id)
     path = f"/retail/users/{facts.segment(SERVICE, 'user_id', args.user_id)}/address"
     body = args.model_dump(include=set(_ADDRESS_FIELDS))
-    result = await ctx.client.post(path, json=body, idempotency_key=key, stats=ctx.stats)
+    result = await ctx.client.post(path, json=body, idempotency_key=key)
     return facts.expect(result, SERVICE, "user_id", "address")
 
 

@@ -17,7 +17,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from tools.client import CallStats, CapabilityClient
+from tools.client import CapabilityClient
 
 ToolKind = Literal["read", "action"]
 Channel = Literal["shopper", "copilot"]
@@ -44,11 +44,10 @@ class ToolContext:
     loyalty_tier: str
     client: CapabilityClient
     idempotency_key: str | None = None
-    stats: CallStats | None = None
 
-    def for_execution(self, idempotency_key: str, stats: CallStats | None = None) -> ToolContext:
+    def for_execution(self, idempotency_key: str) -> ToolContext:
         """The same context carrying the idempotency key of one action execution."""
-        return replace(self, idempotency_key=idempotency_key, stats=stats)
+        return replace(self, idempotency_key=idempotency_key)
 
     def require_idempotency_key(self) -> str:
         """Action tools call this: executing without a key is a programming error."""

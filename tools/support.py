@@ -36,9 +36,7 @@ async def escalate_to_human(args: EscalateToHumanArgs, ctx: ToolContext) -> Tool
         "order_id": args.order_id,
         "priority": args.priority,
     }
-    result = await ctx.client.post(
-        "/support/tickets", json=body, idempotency_key=key, stats=ctx.stats
-    )
+    result = await ctx.client.post("/support/tickets", json=body, idempotency_key=key)
     return facts.expect(result, "support", "ticket_id")
 
 

@@ -25,7 +25,7 @@ from agent.state import PendingRead, TurnScratch
 from arbiter.errors import CapabilityError, OutOfScopeError, ServiceUnavailableError
 from guardrails.rate_limit import rate_limiter_for
 from guardrails.verdict import ProposedAction, Verdict
-from tools.client import CALL_STATS, CallStats
+from tools.client import collect_stats
 
 _INTERNAL_PARAMS = {"matched_competitor"}
 IN_FLIGHT = "idempotency_in_flight"
@@ -53,13 +53,14 @@ async def gather_context(deps: TurnDeps, ctx: TurnContext, scratch: TurnScratch)
 
 async def _run_read(deps: TurnDeps, ctx: TurnContext, read: PendingRead) -> ToolCallRecord:
     spec = deps.tools_by_name[read.call.name]
-    stats = CallStats()
-    CALL_STATS.set(stats)
     started_at = datetime.now(UTC)
     started = time.perf_counter()
     result: Any = None
     error: dict[str, str] | None = None
-    with telemetry.tool_span(spec.name, read.call.id, kind="read", service=spec.service) as span:
+    with (
+        collect_stats() as stats,
+        telemetry.tool_span(spec.name, read.call.id, kind="read", service=spec.service) as span,
+    ):
         try:
             result = await spec.run(spec.parse_args(read.args), ctx.tools)
         except OutOfScopeError as exc:

@@ -14,7 +14,7 @@ import httpx
 import pytest
 import respx
 
-from tools.client import CallStats, CapabilityClient, RetryPolicy
+from tools.client import CapabilityClient, RetryPolicy
 from tools.spec import ToolContext
 
 BASE_URL = "http://sandbox"
@@ -48,7 +48,6 @@ def make_ctx(client: CapabilityClient) -> Callable[..., ToolContext]:
             "loyalty_tier": "gold",
             "client": client,
             "idempotency_key": None,
-            "stats": CallStats(),
         }
         fields.update(overrides)
         return ToolContext(**fields)

@@ -7,7 +7,7 @@ import pytest
 import respx
 
 from arbiter.errors import CapabilityError, ServiceUnavailableError
-from tools.client import CallStats, CapabilityClient
+from tools.client import CapabilityClient, collect_stats
 
 
 def _error(status: int, code: str, message: str = "nope") -> httpx.Response:
@@ -20,9 +20,8 @@ async def test_retries_5xx_then_succeeds(
     route = sandbox.get("/pricing/prices/RUN-00042").mock(
         side_effect=[_error(503, "injected_fault"), httpx.Response(200, json={"sku": "RUN-00042"})]
     )
-    stats = CallStats()
-
-    body = await client.get("/pricing/prices/RUN-00042", stats=stats)
+    with collect_stats() as stats:
+        body = await client.get("/pricing/prices/RUN-00042")
 
     assert body == {"sku": "RUN-00042"}
     assert route.call_count == 2
@@ -64,10 +63,8 @@ async def test_timeouts_and_connect_errors_are_retried_then_fail_closed(
     sandbox: respx.MockRouter, client: CapabilityClient, exc: type[Exception]
 ) -> None:
     route = sandbox.get("/inventory/stock/RUN-00042").mock(side_effect=exc)
-    stats = CallStats()
-
-    with pytest.raises(ServiceUnavailableError) as raised:
-        await client.get("/inventory/stock/RUN-00042", stats=stats)
+    with collect_stats() as stats, pytest.raises(ServiceUnavailableError) as raised:
+        await client.get("/inventory/stock/RUN-00042")
 
     assert route.call_count == client.retry.max_attempts == 3
     assert stats.attempts == 3
@@ -147,11 +144,10 @@ async def test_shared_stats_add_up_across_calls(
 ) -> None:
     sandbox.get("/a").mock(side_effect=[_error(502, "bad"), httpx.Response(200, json={})])
     sandbox.get("/b").mock(return_value=httpx.Response(200, json={}))
-    stats = CallStats()
-
-    await client.get("/a", stats=stats)
-    first = stats.duration_ms
-    await client.get("/b", stats=stats)
+    with collect_stats() as stats:
+        await client.get("/a")
+        first = stats.duration_ms
+        await client.get("/b")
 
     assert stats.attempts == 3
     assert stats.duration_ms >= first

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from arbiter.errors import CapabilityError, OutOfScopeError, ServiceUnavailableError
-from tools.client import CallStats, CapabilityClient, RetryPolicy
+from tools.client import CapabilityClient, RetryPolicy
 from tools.registry import get_tool
 from tools.spec import ToolContext, ToolResult
 
@@ -76,7 +76,7 @@ async def test_read_tools_against_the_sandbox(live: ToolContext) -> None:
 
 
 async def test_cart_actions_replay_under_the_same_key(live: ToolContext) -> None:
-    first = live.for_execution("exec-1", CallStats())
+    first = live.for_execution("exec-1")
     cart = await call(first, "add_to_cart", sku=SHOE, quantity=2)
     again = await call(first, "add_to_cart", sku=SHOE, quantity=2)  # re-run: replayed
 
