@@ -58,18 +58,12 @@ SANDBOX_NOW = "2026-11-24T10:30:00-06:00"
 @pytest.fixture(scope="session")
 def seeded_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One seeded sandbox database per test session; tests get copies."""
+    from sandbox.clock import parse_iso
     from sandbox.seed import seed_database
 
-    previous = os.environ.get("ARBITER_SANDBOX_CLOCK")
-    os.environ["ARBITER_SANDBOX_CLOCK"] = SANDBOX_NOW
-    try:
-        path = tmp_path_factory.mktemp("sandbox") / "sandbox.sqlite"
-        seed_database(path)
-    finally:
-        if previous is None:
-            os.environ.pop("ARBITER_SANDBOX_CLOCK", None)
-        else:
-            os.environ["ARBITER_SANDBOX_CLOCK"] = previous
+    # Seed against the fixed clock (not today's), so data ages stay the same on any day.
+    path = tmp_path_factory.mktemp("sandbox") / "sandbox.sqlite"
+    seed_database(path, now=parse_iso(SANDBOX_NOW))
     return path
 
 
