@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
+from agent.approvals import ApprovalDecision, ApprovalRequest
 from agent.audit_store import AuditStore
 from agent.models.base import ChatModel, ModelParams
 from agent.record import CustomerContext, DecisionRecord
@@ -25,6 +28,10 @@ class TurnLimits:
     max_revisions: int = 2
 
 
+Approver = Callable[[ApprovalRequest], Awaitable[ApprovalDecision]]
+"""Decides approvals in-line (replay, tests); without one the graph pauses for a person."""
+
+
 @dataclass
 class TurnDeps:
     """Process-wide collaborators of the graph."""
@@ -38,6 +45,11 @@ class TurnDeps:
     tools: tuple[ToolSpec[Any], ...] = ALL_TOOLS
     system_template: PromptTemplate = field(default_factory=lambda: get_template("shopper.system"))
     final_template: PromptTemplate = field(default_factory=lambda: get_template("respond.final"))
+    approver: Approver | None = None
+    approval_ttl: timedelta = timedelta(hours=24)
+    pause_for_approval: bool = True
+    """False when nothing can pause the turn (no checkpointer, no approver): a proposal
+    needing approval is then answered as pending and the turn carries on without it."""
 
     def __post_init__(self) -> None:
         self.tool_schemas = openai_tools(self.tools)

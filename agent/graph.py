@@ -2,9 +2,12 @@
 
     guard_input -> plan -> gather_context -> (plan ...) -> validate -> execute -> (plan ...)
                 -> respond -> guard_output -> record
+                                  validate/execute -> await_approval -> execute | plan
 
 plan loops through gather_context (reads) and validate/execute (actions) until the
-model answers with text or a bound is hit (plan steps, revisions after denials).
+model answers with text or a bound is hit (plan steps, revisions after denials). An
+action policy sends to a human pauses the turn in await_approval (one action per
+node run, LangGraph ``interrupt()``) with its state in the checkpointer.
 Logic lives inside nodes and nodes stay few: each node costs a fraction of a
 millisecond in LangGraph, and the checkpointer writes once at the end of the turn.
 """
@@ -23,7 +26,7 @@ from langgraph.runtime import Runtime
 from agent import telemetry
 from agent.deps import TurnContext, TurnDeps
 from agent.models.base import ChatMessage
-from agent.nodes import act, finish, plan
+from agent.nodes import act, approve, finish, plan
 from agent.record import StepTiming
 from agent.state import HISTORY_LIMIT, GraphState, TurnScratch
 
@@ -75,6 +78,18 @@ def build_graph(deps: TurnDeps, checkpointer: BaseCheckpointSaver[Any] | None) -
     async def execute(s: TurnScratch, h: list[ChatMessage], c: TurnContext) -> None:
         await act.execute(deps, c, s)
 
+    async def await_approval(state: GraphState, *, runtime: Runtime[TurnContext]) -> dict[str, Any]:
+        scratch = _scratch(state)
+        request = scratch.approval_requests[scratch.awaiting[0]]
+        decision = await approve.decision_for(deps, request)  # may pause the graph here
+        started = time.perf_counter()
+        with telemetry.node_span("await_approval"):
+            await approve.settle(deps, runtime.context, scratch, request, decision)
+        scratch.timings.append(
+            StepTiming(node="await_approval", duration_ms=(time.perf_counter() - started) * 1000)
+        )
+        return {"turn": scratch}
+
     async def respond(s: TurnScratch, h: list[ChatMessage], c: TurnContext) -> None:
         await finish.respond(deps, c, s, h)
 
@@ -114,16 +129,33 @@ def build_graph(deps: TurnDeps, checkpointer: BaseCheckpointSaver[Any] | None) -
             return "validate"
         return "plan" if steps_left(s) else "respond"
 
-    def after_validate(state: GraphState) -> Literal["execute", "plan", "respond"]:
+    def after_validate(
+        state: GraphState,
+    ) -> Literal["execute", "await_approval", "plan", "respond"]:
         s = _scratch(state)
         if s.pending_actions:
             return "execute"
+        if s.awaiting:
+            return "await_approval"
         if s.revisions > deps.limits.max_revisions or not steps_left(s):
             return "respond"
         return "plan"
 
-    def after_execute(state: GraphState) -> Literal["plan", "respond"]:
-        return "plan" if steps_left(_scratch(state)) else "respond"
+    def after_execute(state: GraphState) -> Literal["await_approval", "plan", "respond"]:
+        s = _scratch(state)
+        if s.awaiting:
+            return "await_approval"
+        return "plan" if steps_left(s) else "respond"
+
+    def after_approval(
+        state: GraphState,
+    ) -> Literal["await_approval", "execute", "plan", "respond"]:
+        s = _scratch(state)
+        if s.awaiting:
+            return "await_approval"
+        if s.pending_actions:
+            return "execute"
+        return "plan" if steps_left(s) else "respond"
 
     graph = StateGraph(GraphState, context_schema=TurnContext)
     graph.add_node("guard_input", _timed("guard_input", guard_input))
@@ -131,6 +163,7 @@ def build_graph(deps: TurnDeps, checkpointer: BaseCheckpointSaver[Any] | None) -
     graph.add_node("gather_context", _timed("gather_context", gather))
     graph.add_node("validate", _timed("validate", validate))
     graph.add_node("execute", _timed("execute", execute))
+    graph.add_node("await_approval", await_approval)
     graph.add_node("respond", _timed("respond", respond))
     graph.add_node("guard_output", _timed("guard_output", guard_output))
     graph.add_node("record", record)
@@ -140,6 +173,7 @@ def build_graph(deps: TurnDeps, checkpointer: BaseCheckpointSaver[Any] | None) -
     graph.add_conditional_edges("gather_context", after_gather)
     graph.add_conditional_edges("validate", after_validate)
     graph.add_conditional_edges("execute", after_execute)
+    graph.add_conditional_edges("await_approval", after_approval)
     graph.add_edge("respond", "guard_output")
     graph.add_edge("guard_output", "record")
     graph.add_edge("record", END)

@@ -26,8 +26,9 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, Field
 
+from agent.approvals import ApprovalDecision, ApprovalEntry, ApprovalRequest
 from agent.audit_store import AuditStore
-from agent.deps import TurnContext, TurnDeps
+from agent.deps import Approver, TurnContext, TurnDeps
 from agent.graph import build_graph
 from agent.models.base import ModelParams, ModelResponse
 from agent.models.scripted import ScriptedChatModel, ScriptExhaustedError
@@ -111,6 +112,8 @@ async def _replay(record: DecisionRecord, policy: LoadedPolicy, tmp: Path) -> Re
         audit=AuditStore(tmp / "replay-audit.sqlite"),
         params=record.llm_calls[0].params if record.llm_calls else ModelParams(),
         tools=tuple(world.stand_in(spec) for spec in _registry()),
+        approver=_recorded_approver(record),
+        pause_for_approval=bool(record.approvals),
     )
     ctx = TurnContext(tools=world.tool_context(record), customer=record.customer)
     scratch = TurnScratch(
@@ -143,6 +146,34 @@ async def _replay(record: DecisionRecord, policy: LoadedPolicy, tmp: Path) -> Re
         replayed_text=replayed.final_text if replayed else "",
         diverged=diverged,
     )
+
+
+def _recorded_approver(record: DecisionRecord) -> Approver:
+    """Approvals decided as they were recorded, in order per action (expired if unknown)."""
+    decided: dict[str, deque[ApprovalEntry]] = defaultdict(deque)
+    for raw in record.approvals:
+        entry = ApprovalEntry.model_validate(raw)
+        decided[entry.action_id].append(entry)
+
+    async def approver(request: ApprovalRequest) -> ApprovalDecision:
+        queue = decided.get(request.action_id)
+        if not queue:
+            return ApprovalDecision(
+                approval_id=request.approval_id,
+                decision="expired",
+                by="replay",
+                decided_at=record.finished_at,
+            )
+        entry = queue.popleft()
+        return ApprovalDecision(
+            approval_id=request.approval_id,
+            decision=entry.decision,
+            by=entry.decided_by,
+            comment=entry.comment,
+            decided_at=entry.decided_at,
+        )
+
+    return approver
 
 
 def _compare(record: DecisionRecord, replayed: DecisionRecord | None) -> list[VerdictComparison]:

@@ -16,24 +16,33 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
-import aiosqlite
 import httpx
-from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
-from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from langgraph.types import Command
 from opentelemetry.trace import TracerProvider
 
 from agent import telemetry
+from agent.approval_store import ApprovalRow, ApprovalStore
+from agent.approvals import ApprovalDecision, ApprovalRequest, Decision, waiting_text
 from agent.audit_store import AuditStore
+from agent.checkpoints import open_checkpointer
 from agent.deps import TurnContext, TurnDeps, TurnLimits
 from agent.graph import TurnGraph, build_graph
 from agent.models.base import ChatModel, ModelParams
 from agent.models.factory import build_model
 from agent.record import CustomerContext, DecisionRecord, Principal
 from agent.sessions import Session, SessionStore
-from agent.state import CHECKPOINT_TYPES, TurnScratch
-from arbiter.errors import CapabilityError, InputError, UnknownCustomerError
+from agent.state import TurnScratch
+from arbiter.errors import (
+    CapabilityError,
+    ConflictError,
+    InputError,
+    NotFoundError,
+    TurnPausedError,
+    UnknownCustomerError,
+)
 from arbiter.settings import Settings
 from guardrails.ledger.stores import GuardStores
 from guardrails.policy import DEFAULT_POLICY_PATH, LoadedPolicy, load_policy
@@ -48,10 +57,25 @@ from tools.spec import Channel, ToolContext
 
 @dataclass(frozen=True)
 class TurnResult:
-    """The answer and the record of how it was reached."""
+    """The answer and the record of how it was reached, or what the turn waits for."""
 
     text: str
-    record: DecisionRecord
+    turn_id: str
+    session_id: str
+    recorded: DecisionRecord | None
+    pending: tuple[ApprovalRequest, ...] = ()
+
+    @property
+    def status(self) -> Literal["answered", "pending_approval"]:
+        """``pending_approval`` while the turn is paused for a person."""
+        return "pending_approval" if self.recorded is None else "answered"
+
+    @property
+    def record(self) -> DecisionRecord:
+        """The turn's DecisionRecord (a paused turn has none yet)."""
+        if self.recorded is None:
+            raise TurnPausedError(f"turn {self.turn_id} is waiting for approval")
+        return self.recorded
 
 
 def capability_http(settings: Settings) -> httpx.AsyncClient:
@@ -75,6 +99,7 @@ class Arbiter:
         deps: TurnDeps,
         graph: TurnGraph,
         sessions: SessionStore,
+        approvals: ApprovalStore,
         tracing: telemetry.Tracing | None = None,
     ) -> None:
         self.settings = settings
@@ -83,6 +108,7 @@ class Arbiter:
         self.deps = deps
         self.graph = graph
         self.sessions = sessions
+        self.approvals = approvals
         self._locks: dict[str, asyncio.Lock] = {}
 
     @classmethod
@@ -124,10 +150,9 @@ class Arbiter:
             limits=TurnLimits(
                 max_plan_steps=settings.max_plan_steps, max_revisions=settings.max_revisions
             ),
+            approval_ttl=timedelta(seconds=settings.approval_ttl_s),
         )
-        serde = JsonPlusSerializer(allowed_msgpack_modules=CHECKPOINT_TYPES)
-        async with http, guard, aiosqlite.connect(settings.path("checkpoints.sqlite")) as conn:
-            saver = AsyncSqliteSaver(conn, serde=serde)
+        async with http, guard, open_checkpointer(settings) as saver:
             try:
                 yield cls(
                     settings=settings,
@@ -135,6 +160,7 @@ class Arbiter:
                     deps=deps,
                     graph=build_graph(deps, saver),
                     sessions=SessionStore(settings.path("sessions.sqlite")),
+                    approvals=ApprovalStore(settings.path("approvals.sqlite")),
                     tracing=tracing,
                 )
             finally:
@@ -165,22 +191,46 @@ class Arbiter:
                 f"{self.settings.max_message_chars}"
             )
         session = self.sessions.get(session_id)
-        tools, known = await self.tool_context(session.principal, session_id)
-        # Once per turn: pick up an edited policy file (one stat), then pin the turn to it.
-        self.policies.reload()
-        ctx = TurnContext(tools=tools, customer=known, pin=self.policies.pin())
+        if self.approvals.has_pending(session_id):
+            raise ConflictError(
+                f"session {session_id} has a turn waiting for approval; "
+                "it continues once that is decided"
+            )
         scratch = TurnScratch(
             turn_id=turn_id or f"turn_{uuid.uuid4().hex[:20]}",
             session_id=session_id,
             principal=session.principal,
-            customer=known,
+            customer=CustomerContext(name="", region="", postcode="", loyalty_tier=""),
             user_message=text,
             started_at=datetime.now(UTC),
         )
+        return await self._run(session, scratch.turn_id, scratch, text)
+
+    async def _run(
+        self,
+        session: Session,
+        turn_id: str,
+        scratch: TurnScratch | None,
+        text: str | None,
+        *,
+        resume: ApprovalDecision | None = None,
+    ) -> TurnResult:
+        """Run a new turn (``scratch``) or resume a paused one with a decision."""
+        session_id = session.session_id
+        tools, known = await self.tool_context(session.principal, session_id)
+        # Once per turn: pick up an edited policy file (one stat), then pin the turn to it.
+        self.policies.reload()
+        ctx = TurnContext(tools=tools, customer=known, pin=self.policies.pin())
+        graph_input: Any
+        if scratch is not None:
+            scratch.customer = known
+            graph_input = {"turn": scratch}
+        else:
+            graph_input = Command(resume=resume.model_dump(mode="json") if resume else None)
         lock = self._locks.setdefault(session_id, asyncio.Lock())
         with telemetry.turn_span(
             self.tracing,
-            turn_id=scratch.turn_id,
+            turn_id=turn_id,
             session_id=session_id,
             channel=session.principal.channel,
             policy_version=ctx.pinned(self.deps.validator).version,
@@ -188,15 +238,110 @@ class Arbiter:
             user_message=text,
         ) as span:
             async with lock:
-                await self.graph.ainvoke(
-                    {"turn": scratch},
+                out = await self.graph.ainvoke(
+                    graph_input,
                     config={"configurable": {"thread_id": session_id}},
                     context=ctx,
                     durability="exit",
                 )
+            paused = [ApprovalRequest.model_validate(i.value) for i in out.get("__interrupt__", ())]
+            if paused:
+                for request in paused:
+                    self.approvals.add(request)
+                return TurnResult(
+                    text=waiting_text(paused),
+                    turn_id=turn_id,
+                    session_id=session_id,
+                    recorded=None,
+                    pending=tuple(paused),
+                )
             record = ctx.result[0]
             telemetry.record_turn(span, record)
-        return TurnResult(text=record.final_text, record=record)
+        return TurnResult(
+            text=record.final_text, turn_id=turn_id, session_id=session_id, recorded=record
+        )
+
+    async def decide(
+        self,
+        approval_id: str,
+        decision: Literal["approved", "rejected"],
+        *,
+        by: str,
+        comment: str = "",
+        digest: str | None = None,
+    ) -> TurnResult:
+        """A person's decision on a pending approval; the paused turn carries on with it.
+
+        ``digest`` is what the person was shown: if the pending request no longer has
+        it, nothing is decided. A request past its expiry is expired instead, and the
+        turn is told so.
+        """
+        row = self.approvals.get(approval_id)
+        if row is None:
+            raise NotFoundError(f"unknown approval {approval_id}")
+        if row.status != "pending":
+            raise ConflictError(f"approval {approval_id} is already {row.status}")
+        if digest is not None and digest != row.request.digest:
+            raise ConflictError(f"approval {approval_id} is not what was shown (digest differs)")
+        now = datetime.now(UTC)
+        if now >= row.request.expires_at:
+            await self._settle(row, "expired", by="system:expiry", comment="", now=now)
+            raise ConflictError(f"approval {approval_id} expired at {row.request.expires_at}")
+        return await self._settle(row, decision, by=by, comment=comment, now=now)
+
+    async def _settle(
+        self, row: ApprovalRow, decision: Decision, *, by: str, comment: str, now: datetime
+    ) -> TurnResult:
+        made = ApprovalDecision(
+            approval_id=row.approval_id,
+            decision=decision,
+            by=by,
+            comment=comment,
+            decided_at=now,
+        )
+        if not self.approvals.decide(made):
+            current = self.approvals.get(row.approval_id)
+            raise ConflictError(
+                f"approval {row.approval_id} is already {current.status if current else 'gone'}"
+            )
+        return await self._resume(row.request, made)
+
+    async def _resume(self, request: ApprovalRequest, decision: ApprovalDecision) -> TurnResult:
+        session = self.sessions.get(request.session_id)
+        result = await self._run(session, request.turn_id, None, None, resume=decision)
+        outcome = None
+        if result.recorded is not None:
+            outcome = next(
+                (
+                    str(a.get("outcome"))
+                    for a in result.recorded.approvals
+                    if a.get("approval_id") == request.approval_id
+                ),
+                None,
+            )
+        self.approvals.mark_resumed(request.approval_id, outcome or "changed")
+        return result
+
+    async def expire_due(self, now: datetime | None = None) -> int:
+        """Expire pending approvals whose time ran out; their turns say so and finish."""
+        moment = now or datetime.now(UTC)
+        expired = 0
+        for row in self.approvals.due(moment):
+            try:
+                await self._settle(row, "expired", by="system:expiry", comment="", now=moment)
+            except ConflictError:
+                continue  # decided meanwhile
+            expired += 1
+        return expired
+
+    async def recover(self) -> int:
+        """Resume turns whose decision was taken but never reached them (a crash between)."""
+        resumed = 0
+        for row in self.approvals.decided_not_resumed():
+            assert row.decision is not None
+            await self._resume(row.request, row.decision)
+            resumed += 1
+        return resumed
 
     async def tool_context(
         self, principal: Principal, session_id: str

@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from agent.record import Principal
-from arbiter.errors import InputError
+from arbiter.errors import InputError, NotFoundError
 from arbiter.sqlite import connect
 
 _SCHEMA = """
@@ -69,7 +69,7 @@ class SessionStore:
                 (session_id,),
             ).fetchone()
         if row is None:
-            raise InputError(f"unknown session {session_id}")
+            raise NotFoundError(f"unknown session {session_id}")
         return Session(
             session_id=row[0],
             principal=Principal(customer_id=row[1], channel=row[2]),

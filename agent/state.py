@@ -12,6 +12,7 @@ from typing import Any, TypedDict
 
 from pydantic import BaseModel, Field
 
+from agent.approvals import ApprovalEntry, ApprovalRequest
 from agent.models.base import ChatMessage, ToolCall
 from agent.record import (
     ClaimCheck,
@@ -52,6 +53,13 @@ class TurnScratch(BaseModel):
     executions: list[ExecutionRecord] = Field(default_factory=list)
     pending_reads: list[PendingRead] = Field(default_factory=list)
     pending_actions: list[str] = Field(default_factory=list)
+    awaiting: list[str] = Field(
+        default_factory=list, description="Action ids waiting for a person, in order."
+    )
+    approval_requests: dict[str, ApprovalRequest] = Field(
+        default_factory=dict, description="What is shown for each awaiting action."
+    )
+    approvals: list[ApprovalEntry] = Field(default_factory=list)
     revisions: int = 0
     draft_text: str | None = None
     final_text: str | None = None
@@ -73,6 +81,8 @@ class GraphState(TypedDict, total=False):
 
 
 CHECKPOINT_TYPES: list[tuple[str, str]] = [
+    ("agent.approvals", "ApprovalRequest"),
+    ("agent.approvals", "ApprovalEntry"),
     ("agent.models.base", "ChatMessage"),
     ("agent.models.base", "ToolCall"),
     ("agent.models.base", "ModelParams"),

@@ -266,9 +266,9 @@ def turn_span(
     channel: str,
     policy_version: str,
     tool_schema_sha256: str,
-    user_message: str,
+    user_message: str | None,
 ) -> Iterator[Span]:
-    """The turn's root span; makes ``tracing`` the active tracing inside it."""
+    """The turn's root span (or a resumed turn's); makes ``tracing`` active inside it."""
     token = _ACTIVE.set(tracing)
     try:
         attributes: dict[str, AttributeValue] = {
@@ -281,7 +281,7 @@ def turn_span(
             TOOL_SCHEMA_SHA256: tool_schema_sha256,
         }
         with _span(tracing.tracer, f"invoke_workflow {WORKFLOW_NAME}", attributes) as span:
-            if tracing.capture_content and span.is_recording():
+            if user_message is not None and tracing.capture_content and span.is_recording():
                 span.set_attribute(
                     genai.GEN_AI_INPUT_MESSAGES,
                     _dumps([{"role": "user", "parts": [_text(user_message)]}]),

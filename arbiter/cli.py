@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from arbiter.commands import (
+    approvals,
     audit,
     evals,
     killswitch,
@@ -33,6 +34,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(prompts.app, name="prompts")
 app.command()(trace.trace)
 app.add_typer(evals.app, name="eval")
+app.add_typer(approvals.app, name="approvals")
 
 
 def main() -> None:

@@ -20,8 +20,20 @@ class InputError(ArbiterError):
     """A caller sent something Arbiter will not process (empty, oversized, unknown id)."""
 
 
-class UnknownCustomerError(InputError):
+class NotFoundError(InputError):
+    """An id the caller sent names nothing (session, approval, turn, customer)."""
+
+
+class UnknownCustomerError(NotFoundError):
     """The customer id does not exist in the customer service."""
+
+
+class ConflictError(ArbiterError):
+    """The request is valid but the current state does not allow it (session busy, decided)."""
+
+
+class TurnPausedError(ArbiterError):
+    """A turn's record was asked for while the turn waits for a person's approval."""
 
 
 class ServiceUnavailableError(ArbiterError):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -12,6 +12,23 @@ from rich.text import Text
 from rich.tree import Tree
 
 from agent.record import DecisionRecord
+
+if TYPE_CHECKING:
+    from agent.runtime import TurnResult
+
+
+def render_result(console: Console, result: TurnResult) -> None:
+    """A finished turn as ``render_turn``; a paused one as what it waits for."""
+    if result.recorded is not None:
+        render_turn(console, result.recorded)
+        return
+    console.print(Text("arbiter> ", style="bold cyan") + Text(result.text))
+    hint = Text(
+        "Decide with `arbiter approvals approve ID` or `arbiter approvals reject ID`"
+        " (or in the operator console).",
+        style="dim",
+    )
+    console.print(hint)
 
 
 def render_turn(console: Console, record: DecisionRecord) -> None:

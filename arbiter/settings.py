@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(default=4000, description="Longest user message accepted.")
     max_plan_steps: int = Field(default=6, description="Model calls per turn before answering.")
     max_revisions: int = Field(default=2, description="Re-plans allowed after denied actions.")
+    approval_ttl_s: float = Field(
+        default=24 * 3600,
+        gt=0,
+        validation_alias=AliasChoices("ARBITER_APPROVAL_TTL_SECONDS", "ARBITER_APPROVAL_TTL_S"),
+        description="How long a pending approval waits before it expires (seconds).",
+    )
     audit_retention_days: int | None = Field(
         default=None,
         ge=1,

@@ -460,6 +460,14 @@ class TierDiscountApprovalRule(_RuleBase):
     params: TierPercentParams
 
 
+class HumanApprovalRule(_RuleBase):
+    """Every covered action in scope waits for a human (e.g. all copilot writes)."""
+
+    kind: Literal["human_approval"]
+    effect: Literal["require_approval"] = "require_approval"
+    params: NoParams = NoParams()
+
+
 Rule = Annotated[
     CustomerScopeRule
     | MaxDiscountRule
@@ -497,7 +505,8 @@ Rule = Annotated[
     | CancelStateRule
     | RefundApprovalRule
     | GoodwillApprovalRule
-    | TierDiscountApprovalRule,
+    | TierDiscountApprovalRule
+    | HumanApprovalRule,
     Field(discriminator="kind"),
 ]
 

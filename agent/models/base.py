@@ -113,7 +113,9 @@ def to_openai_message(message: ChatMessage) -> dict[str, Any]:
     return out
 
 
-ToolStatus = Literal["ok", "error", "executed", "denied", "failed", "pending_approval"]
+ToolStatus = Literal[
+    "ok", "error", "executed", "denied", "failed", "pending_approval", "rejected", "expired"
+]
 
 
 def tool_envelope(status: ToolStatus, **fields: Any) -> str:
@@ -126,7 +128,9 @@ def tool_envelope(status: ToolStatus, **fields: Any) -> str:
     - ``{"status": "denied", "action": ..., "rule_ids": [...], "reasons": [...],
       "repair": {...} | null}``: policy refused the proposal;
     - ``{"status": "failed", "action": ..., "error": {...}}``: allowed but the service failed;
-    - ``{"status": "pending_approval", ...}``: waits for a human.
+    - ``{"status": "pending_approval", ...}``: waits for a human (no one can decide now);
+    - ``{"status": "rejected" | "expired", "action": ..., "comment": ...}``: a person
+      declined it, or nobody decided in time; it did not run.
     """
     return json.dumps({"status": status, **fields}, sort_keys=True, default=str)
 

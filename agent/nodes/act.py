@@ -18,8 +18,10 @@ from typing import Any
 from opentelemetry import trace
 
 from agent import telemetry
+from agent.approvals import executable_params
 from agent.deps import TurnContext, TurnDeps
 from agent.models.base import ChatMessage, tool_envelope
+from agent.nodes.approve import present
 from agent.record import ExecutionRecord, ToolCallRecord
 from agent.state import PendingRead, TurnScratch
 from arbiter.errors import CapabilityError, OutOfScopeError, ServiceUnavailableError
@@ -27,7 +29,6 @@ from guardrails.rate_limit import rate_limiter_for
 from guardrails.verdict import ProposedAction, Verdict
 from tools.client import collect_stats
 
-_INTERNAL_PARAMS = {"matched_competitor"}
 IN_FLIGHT = "idempotency_in_flight"
 # Checks that hold at execution time, atomically, after an allow verdict.
 _SKIP_RULES = {"rate_limited": "system.rate_limit", "budget_exhausted": "system.budget_reservation"}
@@ -102,16 +103,21 @@ async def validate(deps: TurnDeps, ctx: TurnContext, scratch: TurnScratch) -> No
         if verdict.outcome == "allow":
             continue
         scratch.pending_actions.remove(action.id)
+        if verdict.outcome == "require_approval" and deps.pause_for_approval:
+            present(deps, ctx, scratch, action, verdict)
+            continue
         status = "denied" if verdict.outcome == "deny" else "pending_approval"
         scratch.messages.append(_outcome_message(action, status, verdict))
-    if any(v.outcome != "allow" for v in verdicts):
+    if any(v.outcome == "deny" for v in verdicts) or (
+        not deps.pause_for_approval and any(v.outcome != "allow" for v in verdicts)
+    ):
         scratch.revisions += 1
 
 
 async def execute(deps: TurnDeps, ctx: TurnContext, scratch: TurnScratch) -> None:
     """Run allowed actions, one at a time, in the order the model proposed them."""
     allowed, scratch.pending_actions = scratch.pending_actions, []
-    verdicts = {v.action_id: v for v in scratch.verdicts}
+    verdicts = {v.action_id: v for v in scratch.verdicts}  # the latest verdict per action
     for action_id in allowed:
         action = scratch.proposal(action_id)
         spec = deps.tools_by_name[action.type]
@@ -152,7 +158,7 @@ async def _execute_one(
 ) -> ExecutionRecord:
     spec = deps.tools_by_name[action.type]
     key = idempotency_key(scratch, action)
-    params = {k: v for k, v in verdict.resolved_params.items() if k not in _INTERNAL_PARAMS}
+    params = executable_params(verdict)
     started_at = datetime.now(UTC)
     started = time.perf_counter()
     record = ExecutionRecord(

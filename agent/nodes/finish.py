@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from agent.claims import check_claims, collect_facts, fact_summary, repair_answer
 from agent.deps import TurnContext, TurnDeps
@@ -107,6 +108,7 @@ def build_record(
         proposals=scratch.proposals,
         verdicts=scratch.verdicts,
         executions=scratch.executions,
+        approvals=approval_entries(scratch),
         denials=sum(v.outcome == "deny" for v in scratch.verdicts),
         repaired_denials=repaired_denials(scratch),
         draft_text=scratch.draft_text,
@@ -118,6 +120,17 @@ def build_record(
         duration_ms=(finished - scratch.started_at).total_seconds() * 1000,
         error=scratch.error,
     )
+
+
+def approval_entries(scratch: TurnScratch) -> list[dict[str, Any]]:
+    """Each approval with the arguments that finally executed (when they did)."""
+    executed = {e.action_id: e.params for e in scratch.executions if e.status == "executed"}
+    entries = []
+    for entry in scratch.approvals:
+        if entry.outcome == "allowed":
+            entry = entry.model_copy(update={"executed_params": executed.get(entry.action_id)})
+        entries.append(entry.model_dump(mode="json"))
+    return entries
 
 
 def repaired_denials(scratch: TurnScratch) -> int:

@@ -30,6 +30,8 @@ def action_answer(result: Result, doing: str, names: dict[str, str], executed: E
             f"Your request to {doing} needs approval from a member of our team, "
             "so it has not happened yet. You'll see the outcome once it's reviewed."
         )
+    if status in ("rejected", "expired"):
+        return _not_approved(result, doing)
     error = result.envelope.get("error")
     message = error.get("message") if isinstance(error, dict) else None
     if status == "failed":
@@ -40,6 +42,20 @@ def action_answer(result: Result, doing: str, names: dict[str, str], executed: E
     if result.error_code in ("invalid_arguments", "not_found") and message:
         return f"I couldn't {doing}: {_sentence(message)} Nothing was changed."
     return f"I couldn't {doing} right now, so nothing was changed. Please try again in a moment."
+
+
+def _not_approved(result: Result, doing: str) -> str:
+    if result.status == "expired":
+        return (
+            f"Your request to {doing} needed a person's approval and nobody decided in time, "
+            "so nothing was changed."
+        )
+    comment = str(result.envelope.get("comment") or "").strip()
+    why = f' They said: "{comment}"' if comment else ""
+    return (
+        f"A member of our team reviewed your request to {doing} and declined it, "
+        f"so nothing was changed.{why}"
+    )
 
 
 def _denied(result: Result, doing: str, names: dict[str, str]) -> str:

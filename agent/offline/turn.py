@@ -32,7 +32,7 @@ class Result:
 
     @property
     def status(self) -> str:
-        """Envelope status: ok, error, executed, denied, failed or pending_approval."""
+        """Envelope status: ok, error, executed, denied, failed, pending_approval, rejected..."""
         return str(self.envelope.get("status"))
 
     @property

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from arbiter.commands.common import customer_or_sample, err, out, run
-from arbiter.errors import InputError
+from arbiter.errors import ConflictError, InputError
 from arbiter.settings import Settings
 
 CustomerOpt = Annotated[
@@ -32,7 +32,7 @@ def ask(
     """Answer one message and exit."""
     from agent.models.factory import describe_model
     from agent.runtime import Arbiter
-    from arbiter.render import render_turn
+    from arbiter.render import render_result
 
     settings = Settings()
     if session is None and customer is None:
@@ -50,12 +50,17 @@ def ask(
                     raise InputError(f"session {session} belongs to customer {owner}")
             result = await arbiter.ask(session_id, text)
         if as_json:
-            payload = {"answer": result.text, "record": result.record.model_dump(mode="json")}
+            payload = {
+                "status": result.status,
+                "answer": result.text,
+                "record": result.recorded.model_dump(mode="json") if result.recorded else None,
+                "pending": [r.model_dump(mode="json") for r in result.pending],
+            }
             sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         else:
-            render_turn(out, result.record)
-        if result.record.error:
-            err.print(f"[red]error:[/red] {result.record.error}", highlight=False)
+            render_result(out, result)
+        if result.recorded is not None and result.recorded.error:
+            err.print(f"[red]error:[/red] {result.recorded.error}", highlight=False)
             raise typer.Exit(1)
 
     if not as_json:
@@ -67,7 +72,7 @@ def chat(customer: CustomerOpt = None) -> None:
     """Chat interactively (type 'exit' or press Ctrl-D to leave)."""
     from agent.models.factory import describe_model
     from agent.runtime import Arbiter
-    from arbiter.render import render_turn
+    from arbiter.render import render_result
 
     settings = Settings()
     customer_id = customer_or_sample(customer)
@@ -92,10 +97,10 @@ def chat(customer: CustomerOpt = None) -> None:
                     continue
                 try:
                     result = await arbiter.ask(session.session_id, line)
-                except InputError as exc:
+                except (InputError, ConflictError) as exc:
                     err.print(f"[red]error:[/red] {exc}", highlight=False)
                     continue
-                render_turn(out, result.record)
+                render_result(out, result)
 
     run(go)
 

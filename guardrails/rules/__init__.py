@@ -56,6 +56,7 @@ RULE_CHECKS: dict[str, Check] = {
     "refund_approval_threshold": support.refund_approval_threshold,
     "goodwill_approval_threshold": support.goodwill_approval_threshold,
     "tier_discount_approval_threshold": support.tier_discount_approval_threshold,
+    "human_approval": support.human_approval,
 }
 
 # Every rule that bounds a discount's percent knows its limit, so a denial's repair is

@@ -16,6 +16,7 @@ from guardrails.policy import Rule
 from guardrails.rule_kinds import (
     CancelStateRule,
     GoodwillApprovalRule,
+    HumanApprovalRule,
     RefundApprovalRule,
     RefundMethodRule,
     ReturnWindowRule,
@@ -159,3 +160,11 @@ LIMITS: dict[str, Any] = {
     "goodwill_approval_threshold": goodwill_limit,
     "tier_discount_approval_threshold": tier_discount_limit,
 }
+
+
+def human_approval(
+    rule: HumanApprovalRule, params: dict[str, Any], facts: FactBundle, ctx: ToolContext
+) -> RuleHit | None:
+    """Always fires where it applies: the action waits for a person to approve it."""
+    channel = "support copilot" if ctx.channel == "copilot" else "shopping chat"
+    return _hit(rule, f"Actions drafted in the {channel} wait for a person to approve them.")

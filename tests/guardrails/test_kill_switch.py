@@ -125,7 +125,12 @@ async def test_channel_and_all_switches_and_clear(arbiter: Arbiter, replica: Kil
     assert (await _verdict(arbiter, "add_to_cart", ADD)).rule_ids == [KILL_SWITCH_RULE]
     replica.clear("all")
     replica.clear("channel:copilot")
-    assert (await _verdict(arbiter, "add_to_cart", ADD, channel="copilot")).outcome == "allow"
+    # Back to the policy: copilot writes wait for a person, no longer stopped by a switch.
+    reopened = await _verdict(arbiter, "add_to_cart", ADD, channel="copilot")
+    assert (reopened.outcome, reopened.rule_ids) == (
+        "require_approval",
+        ["approval.copilot_writes"],
+    )
 
 
 class _UnreadableSwitch:
