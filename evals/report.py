@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 import xml.etree.ElementTree as ET
 from collections import defaultdict
@@ -12,6 +11,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 from rich.table import Table
 
+from evals import report_html
 from evals.metrics import RunScores, Scores
 from evals.runner import TrialResult
 
@@ -49,40 +49,10 @@ def write_reports(report: RunReport, out_dir: Path) -> tuple[Path, Path]:
 
 
 def html_page(report: RunReport) -> str:
-    """One self-contained page: the suite table, then each failing trial's transcript."""
-    e = html.escape
-
-    def cells(tag: str, row: list[str]) -> str:
-        return "<tr>" + "".join(f"<{tag}>{e(c)}</{tag}>" for c in row) + "</tr>"
-
-    scores = report.scores
-    rows = [cells("th", HEADERS)]
-    rows += [cells("td", _row(name, s)) for name, s in sorted(scores.suites.items())]
-    rows.append(cells("td", _row("all", scores.overall)))
-    parts = [
-        "<!doctype html><meta charset='utf-8'><title>Arbiter eval</title>",
-        "<style>body{font-family:sans-serif}td,th{border:1px solid #ccc;padding:2px 6px}"
-        "table{border-collapse:collapse}.fail{color:#b00}pre{white-space:pre-wrap}</style>",
-        f"<h1>Arbiter eval run {e(report.started_at.isoformat(timespec='seconds'))}</h1>",
-        f"<p>Model {e(report.model)}, {report.trials_per_scenario} trial(s) per scenario, "
-        f"{scores.overall.trials} runs in {scores.wall_s:.1f} s.</p>",
-        "<table>" + "".join(rows) + "</table>",
-        "<h2>Failing trials</h2>",
-    ]
-    failed = [r for r in report.results if not r.passed]
-    if not failed:
-        parts.append("<p>None.</p>")
-    for r in failed:
-        parts.append(f"<details><summary class='fail'>{e(r.suite)}/{e(r.scenario_id)}")
-        parts.append(f" [{r.trial}]</summary><ul>")
-        parts += [f"<li>{e(f)}</li>" for f in r.failures]
-        parts.append("</ul>")
-        for t in r.turns:
-            said = t.rejected or t.text
-            decided = "\n".join(t.decisions)
-            parts.append(f"<p><b>{e(t.message)}</b></p><pre>{e(said)}\n{e(decided)}</pre>")
-        parts.append("</details>")
-    return "\n".join(parts) + "\n"
+    """The self-contained HTML page (``evals.report_html``): scores, charts, drill-down."""
+    rows = [_row(name, s) for name, s in sorted(report.scores.suites.items())]
+    rows.append(_row("all", report.scores.overall))
+    return report_html.page(report, HEADERS, rows)
 
 
 def write_junit(report: RunReport, path: Path) -> Path:

@@ -41,6 +41,7 @@ from agent.runtime import Arbiter
 from arbiter.errors import InputError
 from arbiter.settings import Settings
 from evals.scenario import ActionExpectation, CartLine, Scenario, Setup, Suite
+from evals.turn_summary import TurnSummary, summarize
 from guardrails.policy import DEFAULT_POLICY_PATH, LoadedPolicy, load_policy
 from guardrails.validator import Validator
 from tools.client import IN_PROCESS_BASE_URL
@@ -68,6 +69,9 @@ class TurnOutcome(BaseModel):
     )
     input_tokens: int = 0
     output_tokens: int = 0
+    record: TurnSummary | None = Field(
+        default=None, description="The decision record's essentials (None: no record)."
+    )
 
 
 class TrialResult(BaseModel):
@@ -299,6 +303,7 @@ async def _ask(
         decisions=_decisions(record),
         input_tokens=usage.input_tokens,
         output_tokens=usage.output_tokens,
+        record=summarize(record),
     ), record
 
 
