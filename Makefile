@@ -16,7 +16,7 @@ test: install-dev
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy arbiter agent tools guardrails prompts sandbox
+	$(BIN)/mypy arbiter agent tools guardrails prompts sandbox api
 	$(BIN)/mypy --explicit-package-bases tests benchmarks
 
 install: $(VENV)/.installed

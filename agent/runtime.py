@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import httpx
-from langgraph.types import Command
+from langchain_core.runnables import RunnableConfig
+from langgraph.types import Command, Interrupt
 from opentelemetry.trace import TracerProvider
 
 from agent import telemetry
@@ -32,6 +33,7 @@ from agent.deps import TurnContext, TurnDeps, TurnLimits
 from agent.graph import TurnGraph, build_graph
 from agent.models.base import ChatModel, ModelParams
 from agent.models.factory import build_model
+from agent.progress import StepEvent, StepTracker
 from agent.record import CustomerContext, DecisionRecord, Principal
 from agent.sessions import Session, SessionStore
 from agent.state import TurnScratch
@@ -53,6 +55,9 @@ from tools.client import IN_PROCESS_BASE_URL, CapabilityClient, RetryPolicy
 from tools.facts import read_customer
 from tools.registry import ACTION_TOOLS
 from tools.spec import Channel, ToolContext
+
+OnStep = Callable[[StepEvent], Awaitable[None]]
+"""Called after each graph node of a turn (streaming)."""
 
 
 @dataclass(frozen=True)
@@ -180,8 +185,18 @@ class Arbiter:
             Principal(customer_id=customer_id, channel=channel), session_id=session_id
         )
 
-    async def ask(self, session_id: str, message: str, *, turn_id: str | None = None) -> TurnResult:
-        """Run one turn. Same ``turn_id`` again reuses its idempotency keys."""
+    async def ask(
+        self,
+        session_id: str,
+        message: str,
+        *,
+        turn_id: str | None = None,
+        on_step: OnStep | None = None,
+    ) -> TurnResult:
+        """Run one turn. Same ``turn_id`` again reuses its idempotency keys.
+
+        ``on_step`` hears about each graph node as it finishes (for streaming).
+        """
         text = message.strip()
         if not text:
             raise InputError("the message is empty")
@@ -204,7 +219,7 @@ class Arbiter:
             user_message=text,
             started_at=datetime.now(UTC),
         )
-        return await self._run(session, scratch.turn_id, scratch, text)
+        return await self._run(session, scratch.turn_id, scratch, text, on_step=on_step)
 
     async def _run(
         self,
@@ -214,6 +229,7 @@ class Arbiter:
         text: str | None,
         *,
         resume: ApprovalDecision | None = None,
+        on_step: OnStep | None = None,
     ) -> TurnResult:
         """Run a new turn (``scratch``) or resume a paused one with a decision."""
         session_id = session.session_id
@@ -237,14 +253,16 @@ class Arbiter:
             tool_schema_sha256=self.deps.tool_schema_sha256,
             user_message=text,
         ) as span:
+            config: RunnableConfig = {"configurable": {"thread_id": session_id}}
             async with lock:
-                out = await self.graph.ainvoke(
-                    graph_input,
-                    config={"configurable": {"thread_id": session_id}},
-                    context=ctx,
-                    durability="exit",
-                )
-            paused = [ApprovalRequest.model_validate(i.value) for i in out.get("__interrupt__", ())]
+                if on_step is None:
+                    out = await self.graph.ainvoke(
+                        graph_input, config=config, context=ctx, durability="exit"
+                    )
+                    interrupts = out.get("__interrupt__", ())
+                else:
+                    interrupts = await self._stream(graph_input, config, ctx, on_step)
+            paused = [ApprovalRequest.model_validate(i.value) for i in interrupts]
             if paused:
                 for request in paused:
                     self.approvals.add(request)
@@ -260,6 +278,22 @@ class Arbiter:
         return TurnResult(
             text=record.final_text, turn_id=turn_id, session_id=session_id, recorded=record
         )
+
+    async def _stream(
+        self, graph_input: Any, config: RunnableConfig, ctx: TurnContext, on_step: OnStep
+    ) -> tuple[Interrupt, ...]:
+        """Run the graph reporting each node as it finishes; the interrupts it paused on."""
+        tracker = StepTracker()
+        interrupts: tuple[Interrupt, ...] = ()
+        async for update in self.graph.astream(
+            graph_input, config=config, context=ctx, durability="exit", stream_mode="updates"
+        ):
+            for node, value in update.items():
+                if node == "__interrupt__":
+                    interrupts = tuple(value)
+                elif isinstance(value, dict) and value.get("turn") is not None:
+                    await on_step(tracker.event(node, value["turn"]))
+        return interrupts
 
     async def decide(
         self,
@@ -386,11 +420,18 @@ def open_policies(settings: Settings, policy: LoadedPolicy | None = None) -> Pol
     active = policy or load_policy(path, known_actions=known)
     shadow_path = settings.shadow_policy_file
     shadow = load_policy(shadow_path, known_actions=known) if shadow_path else None
-    return PolicyStore(
-        active,
+    archive = PolicyArchive(settings.path("audit.sqlite"))
+    files = {"active": active.version, "shadow": shadow.version if shadow else ""}
+    # An operator's activation over the API stays in force until the file it replaced changes.
+    pinned_active = archive.pin("active", file_version=files["active"]) if policy is None else None
+    pinned_shadow = archive.pin("shadow", file_version=files["shadow"])
+    store = PolicyStore(
+        pinned_active[0] or active if pinned_active else active,
         path=path,
-        shadow=shadow,
+        shadow=pinned_shadow[0] if pinned_shadow else shadow,
         shadow_path=shadow_path,
         known_actions=known,
-        archive=PolicyArchive(settings.path("audit.sqlite")),
+        archive=archive,
     )
+    store.file_versions = files
+    return store

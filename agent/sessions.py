@@ -75,3 +75,8 @@ class SessionStore:
             principal=Principal(customer_id=row[1], channel=row[2]),
             created_at=datetime.fromisoformat(row[3]),
         )
+
+    def ping(self) -> None:
+        """Raise if the store cannot be read."""
+        with connect(self._path) as conn:
+            conn.execute("SELECT 1 FROM sessions LIMIT 1").fetchall()

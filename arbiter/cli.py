@@ -13,6 +13,7 @@ from arbiter.commands import (
     prompts,
     replay,
     sandbox,
+    serve,
     trace,
     turns,
 )
@@ -25,6 +26,7 @@ app = typer.Typer(
 app.command()(turns.ask)
 app.command()(turns.chat)
 app.command()(turns.customers)
+app.command()(serve.serve)
 app.add_typer(sandbox.app, name="sandbox")
 app.command()(replay.replay)
 policy.app.command("simulate")(replay.simulate)

@@ -57,6 +57,18 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("ARBITER_APPROVAL_TTL_SECONDS", "ARBITER_APPROVAL_TTL_S"),
         description="How long a pending approval waits before it expires (seconds).",
     )
+    api_keys_file: Path | None = Field(
+        default=None,
+        description="YAML list of API keys (name, role, key or key_sha256, customer_id);"
+        " unset: <data_dir>/api-keys.yaml, created with one key per role on first serve.",
+    )
+    api_keys: SecretStr | None = Field(
+        default=None,
+        description="Extra API keys as 'name:role:secret' entries separated by commas.",
+    )
+    max_request_bytes: int = Field(
+        default=256 * 1024, gt=0, description="Largest HTTP request body the API accepts."
+    )
     audit_retention_days: int | None = Field(
         default=None,
         ge=1,

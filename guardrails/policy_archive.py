@@ -19,6 +19,13 @@ CREATE TABLE IF NOT EXISTS policy_versions (
     content    BLOB NOT NULL,
     first_seen TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS policy_pins (
+    slot         TEXT PRIMARY KEY,
+    version      TEXT,
+    file_version TEXT NOT NULL,
+    set_by       TEXT NOT NULL,
+    set_at       TEXT NOT NULL
+);
 """
 
 
@@ -47,3 +54,27 @@ class PolicyArchive:
         if row is None:
             return None
         return parse_policy(bytes(row[1]), source=f"{row[0]} (archived)")
+
+    def set_pin(self, slot: str, version: str | None, *, file_version: str, by: str) -> None:
+        """Remember an activation made at run time (``slot``: active or shadow; None: off).
+
+        ``file_version`` is the policy file's version when it was made: the pin holds
+        across restarts until that file changes.
+        """
+        with connect(self._path) as conn:
+            conn.execute(
+                "INSERT INTO policy_pins VALUES (?, ?, ?, ?, ?) ON CONFLICT (slot) DO UPDATE SET"
+                " version = excluded.version, file_version = excluded.file_version,"
+                " set_by = excluded.set_by, set_at = excluded.set_at",
+                (slot, version, file_version, by, datetime.now(UTC).isoformat()),
+            )
+
+    def pin(self, slot: str, *, file_version: str) -> tuple[LoadedPolicy | None] | None:
+        """The pinned policy of a slot while its file is unchanged: ``(policy or None,)``."""
+        with connect(self._path) as conn:
+            row = conn.execute(
+                "SELECT version, file_version FROM policy_pins WHERE slot = ?", (slot,)
+            ).fetchone()
+        if row is None or row[1] != file_version:
+            return None
+        return (self.get(row[0]) if row[0] else None,)

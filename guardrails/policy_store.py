@@ -151,6 +151,8 @@ class PolicyStore:
         if shadow is not None:
             self._keep(shadow)
         self._pin = PolicyPin(RuleSet(active), RuleSet(shadow) if shadow else None)
+        self.file_versions = {"active": active.version, "shadow": shadow.version if shadow else ""}
+        """Versions of the policy files as last read: what a run-time activation pins against."""
 
     @property
     def active(self) -> LoadedPolicy:
@@ -166,19 +168,37 @@ class PolicyStore:
         """The policies in force now; a turn takes this once and keeps it."""
         return self._pin
 
-    def activate(self, loaded: LoadedPolicy) -> None:
-        """Make ``loaded`` the enforced policy for every later turn (archived first)."""
+    def activate(self, loaded: LoadedPolicy, *, by: str | None = None) -> None:
+        """Make ``loaded`` the enforced policy for every later turn (archived first).
+
+        With ``by`` (an operator's activation) it is pinned in the archive: it stays in
+        force across restarts until the policy file itself changes.
+        """
         self._keep(loaded)
+        if by is not None and self.archive is not None:
+            self.archive.set_pin(
+                "active", loaded.version, file_version=self.file_versions["active"], by=by
+            )
         with self._lock:
             if loaded.version != self._pin.active.version:
                 self._pin = PolicyPin(RuleSet(loaded), self._pin.shadow)
             self.last_error = None
         logger.info("policy %s active (%s)", loaded.version[:12], loaded.source)
 
-    def set_shadow(self, loaded: LoadedPolicy | None) -> None:
-        """Evaluate ``loaded`` beside the active policy on later turns (None: stop)."""
+    def set_shadow(self, loaded: LoadedPolicy | None, *, by: str | None = None) -> None:
+        """Evaluate ``loaded`` beside the active policy on later turns (None: stop).
+
+        With ``by`` it is pinned like ``activate``'s.
+        """
         if loaded is not None:
             self._keep(loaded)
+        if by is not None and self.archive is not None:
+            self.archive.set_pin(
+                "shadow",
+                loaded.version if loaded else None,
+                file_version=self.file_versions["shadow"],
+                by=by,
+            )
         with self._lock:
             self._pin = PolicyPin(self._pin.active, RuleSet(loaded) if loaded else None)
             self.shadow_error = None
@@ -205,6 +225,7 @@ class PolicyStore:
             )
             return ReloadResult(changed=False, version=self._pin.version, error=exc)
         changed = loaded.version != self._pin.version
+        self.file_versions["active"] = loaded.version
         self.activate(loaded)
         return ReloadResult(changed=changed, version=loaded.version)
 
@@ -219,6 +240,7 @@ class PolicyStore:
             self.shadow_error = exc
             logger.error("shadow policy reload rejected: %s", "; ".join(exc.problems))
             return
+        self.file_versions["shadow"] = loaded.version
         if self.shadow is None or loaded.version != self.shadow.version:
             self.set_shadow(loaded)
 
