@@ -5,10 +5,13 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench install install-dev
+.PHONY: run serve test lint bench install install-dev browser
 
 run: install
 	$(BIN)/arbiter chat $(if $(CUSTOMER),--customer $(CUSTOMER),)
+
+serve: install
+	$(BIN)/arbiter serve $(if $(PORT),--port $(PORT),)
 
 test: install-dev
 	$(BIN)/pytest -n 2 -q
@@ -20,7 +23,11 @@ lint: install-dev
 	$(BIN)/mypy --explicit-package-bases tests benchmarks
 
 install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install-dev: browser $(VENV)/.installed-dev
+
+# Debian's chromium, for the console's browser tests (Playwright drives it; no download).
+browser:
+	command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -403,7 +403,7 @@ class Arbiter:
         try:
             return await read_customer(self.client, customer_id)
         except CapabilityError as exc:
-            if exc.status == 404:
+            if exc.status in (404, 422):  # no such customer, or not even a valid id
                 raise UnknownCustomerError(f"unknown customer {customer_id!r}") from exc
             raise
 

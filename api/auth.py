@@ -103,10 +103,12 @@ def load_keys(settings: Settings, *, create: bool = False) -> tuple[KeyRing, Pat
     """Keys from the keys file and ``ARBITER_API_KEYS``.
 
     With no file configured the data directory's ``api-keys.yaml`` is used; ``create``
-    writes one there (a random key per role, readable only by its owner) if missing.
+    writes one there (a random key per role, readable only by its owner) when it is
+    missing and no keys come from the environment either.
     """
     path = settings.api_keys_file or settings.path(KEYS_FILE_NAME)
-    if create and settings.api_keys_file is None and not path.exists():
+    from_env = settings.api_keys is not None
+    if create and not from_env and settings.api_keys_file is None and not path.exists():
         write_default_keys(path)
     entries: list[KeyEntry] = []
     if path.exists():

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from arbiter.errors import (
     ArbiterError,
+    CapabilityError,
     ConflictError,
     InputError,
     NotFoundError,
@@ -79,6 +80,8 @@ def from_arbiter_error(exc: ArbiterError) -> ApiError:
         return ApiError(422, "invalid_input", str(exc), field="text")
     if isinstance(exc, ConflictError | TurnPausedError):
         return ApiError(409, "conflict", str(exc))
+    if isinstance(exc, CapabilityError):
+        return ApiError(422, "rejected_by_service", str(exc))
     if isinstance(exc, ServiceUnavailableError):
         return ApiError(503, "service_unavailable", str(exc))
     return ApiError(500, "internal_error", "the request could not be completed")

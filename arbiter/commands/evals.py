@@ -194,3 +194,82 @@ def compare_command(
             out.print(f"{label}: {', '.join(items)}", highlight=False)
     if result.worse:
         raise typer.Exit(1)
+
+
+class Tau2Set(StrEnum):
+    """Which tau-bench retail task set."""
+
+    tau2 = "tau2"
+    original = "original"
+
+
+class Tau2Mode(StrEnum):
+    """Who plays the agent (and the user)."""
+
+    gold = "gold"
+    llm = "llm"
+
+
+@app.command("tau2")
+def tau2_command(
+    set_name: Annotated[
+        Tau2Set, typer.Option("--set", help="tau2 (maintained) or original task set.")
+    ] = Tau2Set.tau2,
+    split: Annotated[
+        str | None,
+        typer.Option(
+            help="tau2: base|test|train (default base); original: test|dev|train (default test)."
+        ),
+    ] = None,
+    mode: Annotated[
+        Tau2Mode, typer.Option(help="gold: replay the gold calls (no key); llm: real models.")
+    ] = Tau2Mode.gold,
+    trials: Annotated[int, typer.Option(help="Trials per task (pass^1..pass^K).", min=1)] = 1,
+    concurrency: Annotated[int, typer.Option(help="Episodes run at once.", min=1)] = 4,
+    task: Annotated[
+        list[str] | None, typer.Option("--task", help="Run only this task id (repeatable).")
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Report directory (default .arbiter/evals/<timestamp>/)."),
+    ] = None,
+    user_model: Annotated[
+        str, typer.Option(help="Model of the simulated user (llm mode).")
+    ] = "gpt-4o",
+    user_base_url: Annotated[
+        str | None,
+        typer.Option(
+            help="OpenAI-compatible base URL of the user model (default OPENAI_BASE_URL)."
+        ),
+    ] = None,
+    max_turns: Annotated[int, typer.Option(help="User messages per episode.", min=1)] = 30,
+) -> None:
+    """Run the tau-bench retail tasks over the sandbox retail domain; print pass^k.
+
+    Scored by end state: the task's gold writes applied to a fresh database give the
+    expected state; the episode must reach it and say the required outputs. Writes
+    tau2.json; see docs/tau2.md.
+    """
+    from evals.tau2.cli import run_tau2_command
+    from evals.tau2.runner import Tau2Config
+
+    config = Tau2Config(
+        set_name=set_name.value,
+        split=split,
+        task_ids=task,
+        trials=trials,
+        concurrency=concurrency,
+        max_turns=max_turns,
+    )
+    code = run_tau2_command(
+        config,
+        mode=mode.value,
+        out_dir=out_dir,
+        user_model=user_model,
+        user_base_url=user_base_url,
+        settings=Settings(),
+        out=out,
+        err=err,
+    )
+    if code:
+        raise typer.Exit(code)
