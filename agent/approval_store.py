@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from agent.approvals import ApprovalDecision, ApprovalRequest
-from arbiter.sqlite import connect
+from agent.tables import Tables
 
 Status = Literal["pending", "approved", "rejected", "expired"]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS approvals (
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS approvals (
     approval_id  TEXT PRIMARY KEY,
     session_id   TEXT NOT NULL,
     turn_id      TEXT NOT NULL,
@@ -37,10 +36,10 @@ CREATE TABLE IF NOT EXISTS approvals (
     decided_at   TEXT,
     resumed_at   TEXT,
     outcome      TEXT
-);
-CREATE INDEX IF NOT EXISTS approvals_status ON approvals (status, expires_at);
-CREATE INDEX IF NOT EXISTS approvals_session ON approvals (session_id, status);
-"""
+)""",
+    "CREATE INDEX IF NOT EXISTS approvals_status ON approvals (status, expires_at)",
+    "CREATE INDEX IF NOT EXISTS approvals_session ON approvals (session_id, resumed_at)",
+)
 
 _COLUMNS = "request, status, decision, resumed_at, outcome"
 
@@ -65,40 +64,37 @@ class ApprovalRow(BaseModel):
 
 
 class ApprovalStore:
-    """SQLite table of approvals (one file in the data directory)."""
+    """The approvals table (SQLite file, or PostgreSQL shared by replicas)."""
 
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        with connect(self._path) as conn:
-            conn.executescript(_SCHEMA)
+    def __init__(self, tables: Tables) -> None:
+        self._db = tables
+        tables.create(_SCHEMA)
 
     def add(self, request: ApprovalRequest) -> None:
         """Queue a request (a retried pause of the same presentation is ignored)."""
-        with connect(self._path) as conn:
-            conn.execute(
-                "INSERT OR IGNORE INTO approvals (approval_id, session_id, turn_id, customer_id,"
-                " channel, action_type, status, request, created_at, expires_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
-                (
-                    request.approval_id,
-                    request.session_id,
-                    request.turn_id,
-                    request.customer_id,
-                    request.channel,
-                    request.action_type,
-                    request.model_dump_json(),
-                    _iso(request.presented_at),
-                    _iso(request.expires_at),
-                ),
-            )
+        self._db.run(
+            "INSERT INTO approvals (approval_id, session_id, turn_id, customer_id,"
+            " channel, action_type, status, request, created_at, expires_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT (approval_id) DO NOTHING",
+            (
+                request.approval_id,
+                request.session_id,
+                request.turn_id,
+                request.customer_id,
+                request.channel,
+                request.action_type,
+                request.model_dump_json(),
+                _iso(request.presented_at),
+                _iso(request.expires_at),
+            ),
+        )
 
     def get(self, approval_id: str) -> ApprovalRow | None:
         """One approval, or None."""
-        with connect(self._path) as conn:
-            row = conn.execute(
-                f"SELECT {_COLUMNS} FROM approvals WHERE approval_id = ?", (approval_id,)
-            ).fetchone()
-        return _row(row) if row else None
+        rows = self._db.run(
+            f"SELECT {_COLUMNS} FROM approvals WHERE approval_id = ?", (approval_id,)
+        ).rows
+        return _row(rows[0]) if rows else None
 
     def query(
         self,
@@ -122,65 +118,57 @@ class ApprovalStore:
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY created_at, approval_id LIMIT ?"
-        with connect(self._path) as conn:
-            rows = conn.execute(sql, (*args, limit)).fetchall()
-        return [_row(r) for r in rows]
+        return [_row(r) for r in self._db.run(sql, (*args, limit)).rows]
 
     def has_pending(self, session_id: str) -> bool:
         """Whether a turn of this session waits for a person."""
-        with connect(self._path) as conn:
-            row = conn.execute(
-                "SELECT 1 FROM approvals WHERE session_id = ? AND resumed_at IS NULL LIMIT 1",
-                (session_id,),
-            ).fetchone()
-        return row is not None
+        rows = self._db.run(
+            "SELECT 1 FROM approvals WHERE session_id = ? AND resumed_at IS NULL LIMIT 1",
+            (session_id,),
+        ).rows
+        return bool(rows)
 
     def decide(self, decision: ApprovalDecision) -> bool:
         """Record a decision on a pending approval; False when it was no longer pending."""
-        with connect(self._path) as conn:
-            cursor = conn.execute(
-                "UPDATE approvals SET status = ?, decision = ?, decided_at = ?"
-                " WHERE approval_id = ? AND status = 'pending'",
-                (
-                    decision.decision,
-                    decision.model_dump_json(),
-                    _iso(decision.decided_at),
-                    decision.approval_id,
-                ),
-            )
-            return bool(cursor.rowcount == 1)
+        changed = self._db.run(
+            "UPDATE approvals SET status = ?, decision = ?, decided_at = ?"
+            " WHERE approval_id = ? AND status = 'pending'",
+            (
+                decision.decision,
+                decision.model_dump_json(),
+                _iso(decision.decided_at),
+                decision.approval_id,
+            ),
+        )
+        return changed.rowcount == 1
 
     def mark_resumed(self, approval_id: str, outcome: str | None) -> None:
         """The paused turn has taken the decision."""
-        with connect(self._path) as conn:
-            conn.execute(
-                "UPDATE approvals SET resumed_at = ?, outcome = ? WHERE approval_id = ?",
-                (_iso(datetime.now(UTC)), outcome, approval_id),
-            )
+        self._db.run(
+            "UPDATE approvals SET resumed_at = ?, outcome = ? WHERE approval_id = ?",
+            (_iso(datetime.now(UTC)), outcome, approval_id),
+        )
 
     def decided_not_resumed(self) -> list[ApprovalRow]:
         """Decisions a crash kept from reaching their turn."""
-        with connect(self._path) as conn:
-            rows = conn.execute(
-                f"SELECT {_COLUMNS} FROM approvals WHERE status != 'pending'"
-                " AND resumed_at IS NULL ORDER BY decided_at"
-            ).fetchall()
+        rows = self._db.run(
+            f"SELECT {_COLUMNS} FROM approvals WHERE status != 'pending'"
+            " AND resumed_at IS NULL ORDER BY decided_at"
+        ).rows
         return [_row(r) for r in rows]
 
     def due(self, now: datetime) -> list[ApprovalRow]:
         """Pending approvals whose time ran out."""
-        with connect(self._path) as conn:
-            rows = conn.execute(
-                f"SELECT {_COLUMNS} FROM approvals WHERE status = 'pending' AND expires_at <= ?"
-                " ORDER BY expires_at",
-                (_iso(now),),
-            ).fetchall()
+        rows = self._db.run(
+            f"SELECT {_COLUMNS} FROM approvals WHERE status = 'pending' AND expires_at <= ?"
+            " ORDER BY expires_at",
+            (_iso(now),),
+        ).rows
         return [_row(r) for r in rows]
 
     def counts(self) -> dict[str, int]:
         """Approvals by status."""
-        with connect(self._path) as conn:
-            rows = conn.execute("SELECT status, COUNT(*) FROM approvals GROUP BY status").fetchall()
+        rows = self._db.run("SELECT status, COUNT(*) FROM approvals GROUP BY status").rows
         return {str(status): int(n) for status, n in rows}
 
 

@@ -37,6 +37,7 @@ from agent.progress import StepEvent, StepTracker
 from agent.record import CustomerContext, DecisionRecord, Principal
 from agent.sessions import Session, SessionStore
 from agent.state import TurnScratch
+from agent.tables import PostgresTables, SqliteTables
 from arbiter.errors import (
     CapabilityError,
     ConflictError,
@@ -140,7 +141,8 @@ class Arbiter:
             timeout_s=settings.tool_timeout_s,
             retry=RetryPolicy(max_attempts=settings.tool_max_attempts),
         )
-        # Ledger and kill switch: PostgreSQL when ARBITER_DATABASE_URL is set, else SQLite.
+        # Ledger, kill switch, sessions and approvals: PostgreSQL when ARBITER_DATABASE_URL
+        # is set (one pool), else SQLite files.
         guard = GuardStores.open(settings.database_url, settings.path("budget.sqlite"))
         deps = TurnDeps(
             model=model or build_model(settings),
@@ -157,6 +159,7 @@ class Arbiter:
             ),
             approval_ttl=timedelta(seconds=settings.approval_ttl_s),
         )
+        shared = PostgresTables(guard.pool) if guard.pool is not None else None
         async with http, guard, open_checkpointer(settings) as saver:
             try:
                 yield cls(
@@ -164,8 +167,10 @@ class Arbiter:
                     client=client,
                     deps=deps,
                     graph=build_graph(deps, saver),
-                    sessions=SessionStore(settings.path("sessions.sqlite")),
-                    approvals=ApprovalStore(settings.path("approvals.sqlite")),
+                    sessions=SessionStore(shared or SqliteTables(settings.path("sessions.sqlite"))),
+                    approvals=ApprovalStore(
+                        shared or SqliteTables(settings.path("approvals.sqlite"))
+                    ),
                     tracing=tracing,
                 )
             finally:

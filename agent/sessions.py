@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 from pydantic import BaseModel
 
 from agent.record import Principal
+from agent.tables import Tables
 from arbiter.errors import InputError, NotFoundError
-from arbiter.sqlite import connect
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS sessions (
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS sessions (
     session_id  TEXT PRIMARY KEY,
     customer_id TEXT NOT NULL,
     channel     TEXT NOT NULL,
     created_at  TEXT NOT NULL
-);
-"""
+)""",
+)
 
 
 class Session(BaseModel):
@@ -31,12 +30,11 @@ class Session(BaseModel):
 
 
 class SessionStore:
-    """SQLite table of sessions."""
+    """The sessions table (SQLite file, or PostgreSQL shared by replicas)."""
 
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        with connect(self._path) as conn:
-            conn.executescript(_SCHEMA)
+    def __init__(self, tables: Tables) -> None:
+        self._db = tables
+        tables.create(_SCHEMA)
 
     def create(self, principal: Principal, session_id: str | None = None) -> Session:
         """Create (or return the identical existing) session."""
@@ -45,16 +43,15 @@ class SessionStore:
             principal=principal,
             created_at=datetime.now(UTC),
         )
-        with connect(self._path) as conn:
-            conn.execute(
-                "INSERT OR IGNORE INTO sessions VALUES (?, ?, ?, ?)",
-                (
-                    session.session_id,
-                    principal.customer_id,
-                    principal.channel,
-                    session.created_at.isoformat(),
-                ),
-            )
+        self._db.run(
+            "INSERT INTO sessions VALUES (?, ?, ?, ?) ON CONFLICT (session_id) DO NOTHING",
+            (
+                session.session_id,
+                principal.customer_id,
+                principal.channel,
+                session.created_at.isoformat(),
+            ),
+        )
         stored = self.get(session.session_id)
         if stored.principal != principal:
             raise InputError(f"session {session.session_id} belongs to another principal")
@@ -62,14 +59,14 @@ class SessionStore:
 
     def get(self, session_id: str) -> Session:
         """A session by id; unknown ids are an input error."""
-        with connect(self._path) as conn:
-            row = conn.execute(
-                "SELECT session_id, customer_id, channel, created_at FROM sessions"
-                " WHERE session_id = ?",
-                (session_id,),
-            ).fetchone()
-        if row is None:
+        rows = self._db.run(
+            "SELECT session_id, customer_id, channel, created_at FROM sessions"
+            " WHERE session_id = ?",
+            (session_id,),
+        ).rows
+        if not rows:
             raise NotFoundError(f"unknown session {session_id}")
+        row = rows[0]
         return Session(
             session_id=row[0],
             principal=Principal(customer_id=row[1], channel=row[2]),
@@ -78,5 +75,4 @@ class SessionStore:
 
     def ping(self) -> None:
         """Raise if the store cannot be read."""
-        with connect(self._path) as conn:
-            conn.execute("SELECT 1 FROM sessions LIMIT 1").fetchall()
+        self._db.run("SELECT 1 FROM sessions LIMIT 1")

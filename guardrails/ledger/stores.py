@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from arbiter.errors import ConfigError, ServiceUnavailableError
 from guardrails.kill_switch import KillSwitch, SqliteKillSwitch
@@ -29,6 +29,8 @@ class GuardStores:
     kill_switch: KillSwitch
     backend: str
     """``sqlite`` or ``postgres``."""
+    pool: Any = None
+    """The PostgreSQL connection pool, for other small tables to share (None on SQLite)."""
     _closers: list[_Closeable] = field(default_factory=list, repr=False)
 
     @classmethod
@@ -55,7 +57,9 @@ class GuardStores:
         except psycopg.Error as exc:
             raise ServiceUnavailableError("budget database", str(exc)) from exc
         try:
-            stores = cls(PostgresBudgetLedger(pool), PostgresKillSwitch(pool), "postgres")
+            stores = cls(
+                PostgresBudgetLedger(pool), PostgresKillSwitch(pool), "postgres", pool=pool
+            )
         except BaseException as exc:
             pool.close()
             if isinstance(exc, psycopg.Error):
