@@ -124,7 +124,8 @@ def _sections(record: dict[str, Any], action_id: str) -> dict[str, Any]:
         raise ReceiptError(f"action {action_id} was not executed ({execution.get('status')})")
     proposal = _by_action(record.get("proposals", []), action_id, "proposal", key="id")
     verdict = _by_action(record.get("verdicts", []), action_id, "verdict")
-    call = record["llm_calls"][int(proposal["llm_call_index"])]
+    index, calls = int(proposal["llm_call_index"]), record.get("llm_calls", [])
+    call = calls[index] if 0 <= index < len(calls) else {}  # proposed by an MCP client
     hits = verdict.get("hits", [])
     approvals = [a for a in record.get("approvals", []) if a.get("action_id") == action_id]
     budget = verdict.get("budget")

@@ -9,6 +9,7 @@ from arbiter.commands import (
     audit,
     evals,
     killswitch,
+    mcp,
     policy,
     prompts,
     replay,
@@ -27,6 +28,7 @@ app.command()(turns.ask)
 app.command()(turns.chat)
 app.command()(turns.customers)
 app.command()(serve.serve)
+app.command()(mcp.mcp)
 app.add_typer(sandbox.app, name="sandbox")
 app.command()(replay.replay)
 policy.app.command("simulate")(replay.simulate)

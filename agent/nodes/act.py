@@ -31,13 +31,13 @@ from tools.client import collect_stats
 
 IN_FLIGHT = "idempotency_in_flight"
 # Checks that hold at execution time, atomically, after an allow verdict.
-_SKIP_RULES = {"rate_limited": "system.rate_limit", "budget_exhausted": "system.budget_reservation"}
+SKIP_RULES = {"rate_limited": "system.rate_limit", "budget_exhausted": "system.budget_reservation"}
 
 
 async def gather_context(deps: TurnDeps, ctx: TurnContext, scratch: TurnScratch) -> None:
     """Run this step's read calls concurrently and hand their results to the model."""
     reads, scratch.pending_reads = scratch.pending_reads, []
-    records = await asyncio.gather(*(_run_read(deps, ctx, read) for read in reads))
+    records = await asyncio.gather(*(run_read(deps, ctx, read) for read in reads))
     telemetry.record_context(trace.get_current_span(), records)
     for read, record in zip(reads, records, strict=True):
         scratch.context.append(record)
@@ -52,7 +52,8 @@ async def gather_context(deps: TurnDeps, ctx: TurnContext, scratch: TurnScratch)
         )
 
 
-async def _run_read(deps: TurnDeps, ctx: TurnContext, read: PendingRead) -> ToolCallRecord:
+async def run_read(deps: TurnDeps, ctx: TurnContext, read: PendingRead) -> ToolCallRecord:
+    """Run one read tool call; failures become an error result, never an exception."""
     spec = deps.tools_by_name[read.call.name]
     started_at = datetime.now(UTC)
     started = time.perf_counter()
@@ -124,7 +125,9 @@ async def execute(deps: TurnDeps, ctx: TurnContext, scratch: TurnScratch) -> Non
         with telemetry.tool_span(
             action.type, action.call_id, kind="action", service=spec.service, action_id=action.id
         ) as span:
-            record = await _execute_one(deps, ctx, scratch, action, verdicts[action_id])
+            record = await execute_one(
+                deps, ctx, action, verdicts[action_id], idempotency_key(scratch, action)
+            )
             telemetry.record_execution(span, record)
         scratch.executions.append(record)
         if record.status == "executed":
@@ -133,7 +136,7 @@ async def execute(deps: TurnDeps, ctx: TurnContext, scratch: TurnScratch) -> Non
             content = tool_envelope(
                 "denied",
                 action=action.type,
-                rule_ids=[_SKIP_RULES[str((record.error or {}).get("code"))]],
+                rule_ids=[SKIP_RULES[str((record.error or {}).get("code"))]],
                 reasons=[str((record.error or {}).get("message", ""))],
                 repair=None,
             )
@@ -149,15 +152,15 @@ def idempotency_key(scratch: TurnScratch, action: ProposedAction) -> str:
     return f"arb-{scratch.turn_id}-{action.id}"
 
 
-async def _execute_one(
+async def execute_one(
     deps: TurnDeps,
     ctx: TurnContext,
-    scratch: TurnScratch,
     action: ProposedAction,
     verdict: Verdict,
+    key: str,
 ) -> ExecutionRecord:
+    """Run one allowed action with its idempotency key: rate slot and budget first."""
     spec = deps.tools_by_name[action.type]
-    key = idempotency_key(scratch, action)
     params = executable_params(verdict)
     started_at = datetime.now(UTC)
     started = time.perf_counter()
