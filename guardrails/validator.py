@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from guardrails.budget import BudgetLedger
@@ -28,6 +29,7 @@ from guardrails.rules.compliance import rate_claims
 from guardrails.rules.discounts import allowed_percent, resolve_price_match
 from guardrails.verdict import (
     BudgetClaim,
+    Fact,
     Outcome,
     ProposedAction,
     RepairHint,
@@ -121,7 +123,7 @@ class Validator:
         except KillSwitchUnavailable:
             return _switch_unread_hit(), FactBundle()
         if switch is not None:
-            return _kill_switch_hit(switch), FactBundle()
+            return _kill_switch_hit(switch), FactBundle(recorded=[_switch_fact(switch)])
         if names_other_customer(action.params, ctx):
             return _scope_hit(), FactBundle()
         try:
@@ -255,6 +257,7 @@ def _scope_hit() -> RuleHit:
 
 
 def _kill_switch_hit(switch: Switch) -> RuleHit:
+    # The operator's own words stay in the verdict's facts: shoppers read the reason.
     what = {"all": "All actions are", "channel": "Actions in this channel are"}.get(
         switch.scope.partition(":")[0], "This action is"
     )
@@ -262,7 +265,22 @@ def _kill_switch_hit(switch: Switch) -> RuleHit:
         rule_id=KILL_SWITCH_RULE,
         kind="kill_switch",
         effect="deny",
-        reason=f"{what} switched off by an operator ({switch.scope}): {switch.reason}",
+        reason=f"{what} paused by our team right now, so nothing was changed.",
+    )
+
+
+def _switch_fact(switch: Switch) -> Fact:
+    return Fact(
+        kind="kill_switch",
+        key=switch.scope,
+        value={
+            "scope": switch.scope,
+            "reason": switch.reason,
+            "set_by": switch.set_by,
+            "set_at": switch.set_at.isoformat(),
+        },
+        source="kill_switch",
+        read_at=datetime.now(UTC),
     )
 
 

@@ -236,6 +236,7 @@ def test_kill_switch_from_the_console_denies_a_discount(
     expect(verdict).to_contain_text("offer_discount")
     expect(verdict).to_contain_text("deny")
     expect(verdict).to_contain_text("system.kill_switch")
-    expect(verdict).to_contain_text("Discount abuse under review")
+    expect(verdict).to_contain_text("paused by our team")
+    expect(page.locator(".msg.assistant").last).not_to_contain_text("Discount abuse")
     expect(page.locator(".msg.assistant").last.locator(".summary .execution")).to_have_count(0)
     page.screenshot(path=screenshots / "chat-kill-switch.png", full_page=True)

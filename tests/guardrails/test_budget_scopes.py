@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agent.deps import TurnContext
-from agent.nodes.act import _execute_one
+from agent.nodes.act import execute_one, idempotency_key
 from agent.record import CustomerContext, Principal
 from agent.runtime import Arbiter
 from agent.state import TurnScratch
@@ -159,7 +159,9 @@ async def test_execution_reserves_every_claim_or_none(arbiter: Arbiter) -> None:
     # Between validation and execution another replica fills today's global budget.
     day = global_day_scope()
     assert ledger.reserve(day, "elsewhere", 25000 - 1, 25000)
-    skipped = await _execute_one(arbiter.deps, turn, scratch, action, verdict)
+    skipped = await execute_one(
+        arbiter.deps, turn, action, verdict, idempotency_key(scratch, action)
+    )
     assert skipped.status == "skipped" and skipped.error is not None
     assert skipped.error["code"] == "budget_exhausted"
     for claim in verdict.budgets:
@@ -169,7 +171,9 @@ async def test_execution_reserves_every_claim_or_none(arbiter: Arbiter) -> None:
     assert cart["lines"][0]["discount_percent"] in (0, None)
 
     ledger.release("elsewhere")
-    executed = await _execute_one(arbiter.deps, turn, scratch, action, verdict)
+    executed = await execute_one(
+        arbiter.deps, turn, action, verdict, idempotency_key(scratch, action)
+    )
     assert executed.status == "executed", executed.error
     assert executed.budget_entry is not None
     for claim in verdict.budgets:

@@ -112,7 +112,15 @@ async def test_an_action_switch_denies_that_action_only(
     replica.set("action:offer_discount", "pricing incident", "ops")
     denied = await _verdict(arbiter, "offer_discount", DISCOUNT)
     assert denied.outcome == "deny" and denied.rule_ids == [KILL_SWITCH_RULE]
-    assert "switched off" in denied.reasons[0] and "pricing incident" in denied.reasons[0]
+    assert "paused by our team" in denied.reasons[0]
+    # The operator's words are kept for the record, not shown to the shopper.
+    assert "pricing incident" not in denied.reasons[0]
+    [switch] = [f for f in denied.facts if f.kind == "kill_switch"]
+    assert (switch.key, switch.value["reason"], switch.value["set_by"]) == (
+        "action:offer_discount",
+        "pricing incident",
+        "ops",
+    )
     assert (await _verdict(arbiter, "add_to_cart", ADD)).outcome == "allow"
 
 
@@ -203,7 +211,8 @@ async def test_a_switch_stops_a_turn_in_flight_at_its_next_verdict(
     ]
     assert [(e.type, e.status) for e in record.executions] == [("add_to_cart", "executed")]
     denial = model.scripted.requests[2].messages[-1].content or ""
-    assert KILL_SWITCH_RULE in denial and "pricing incident" in denial
+    assert KILL_SWITCH_RULE in denial and "paused by our team" in denial
+    assert "pricing incident" not in denial
 
 
 # --- the operator's command ---------------------------------------------------------------
