@@ -102,6 +102,7 @@ class ApprovalStore:
         status: Status | None = None,
         session_id: str | None = None,
         customer_id: str | None = None,
+        turn_id: str | None = None,
         limit: int = 200,
     ) -> list[ApprovalRow]:
         """Approvals, oldest first, filtered."""
@@ -110,6 +111,7 @@ class ApprovalStore:
             ("status", status),
             ("session_id", session_id),
             ("customer_id", customer_id),
+            ("turn_id", turn_id),
         ):
             if value is not None:
                 where.append(f"{column} = ?")

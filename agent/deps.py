@@ -44,12 +44,22 @@ class TurnDeps:
     limits: TurnLimits = field(default_factory=TurnLimits)
     tools: tuple[ToolSpec[Any], ...] = ALL_TOOLS
     system_template: PromptTemplate = field(default_factory=lambda: get_template("shopper.system"))
+    copilot_template: PromptTemplate | None = field(
+        default_factory=lambda: get_template("copilot.system")
+    )
+    """The copilot channel's system prompt (None: the shopper's serves both)."""
     final_template: PromptTemplate = field(default_factory=lambda: get_template("respond.final"))
     approver: Approver | None = None
     approval_ttl: timedelta = timedelta(hours=24)
     pause_for_approval: bool = True
     """False when nothing can pause the turn (no checkpointer, no approver): a proposal
     needing approval is then answered as pending and the turn carries on without it."""
+
+    def system_for(self, channel: str) -> PromptTemplate:
+        """The system prompt template of a channel."""
+        if channel == "copilot" and self.copilot_template is not None:
+            return self.copilot_template
+        return self.system_template
 
     def __post_init__(self) -> None:
         self.tool_schemas = openai_tools(self.tools)

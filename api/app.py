@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -29,6 +29,8 @@ from arbiter.settings import Settings
 logger = logging.getLogger("arbiter.api")
 STATIC = Path(__file__).parent / "static"
 VERSION = "1.0.0"
+# The console has no inline script or style: nothing but its own files may run.
+_CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"
 
 
 async def _expire_loop(arbiter: Arbiter, every_s: float) -> None:
@@ -75,6 +77,16 @@ def create_app(settings: Settings | None = None, *, model: ChatModel | None = No
     for router in (conversations.router, approvals.router, operations.router, health.router):
         app.include_router(router)
     app.mount("/console", StaticFiles(directory=STATIC, html=True), name="console")
+
+    @app.middleware("http")
+    async def console_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        if request.url.path.startswith("/console"):
+            response.headers["Content-Security-Policy"] = _CSP
+            response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:

@@ -22,6 +22,7 @@ from agent.approvals import executable_params
 from agent.deps import TurnContext, TurnDeps
 from agent.models.base import ChatMessage, tool_envelope
 from agent.nodes.approve import present
+from agent.nodes.outcomes import outcome_message
 from agent.record import ExecutionRecord, ToolCallRecord
 from agent.state import PendingRead, TurnScratch
 from arbiter.errors import CapabilityError, OutOfScopeError, ServiceUnavailableError
@@ -108,7 +109,7 @@ async def validate(deps: TurnDeps, ctx: TurnContext, scratch: TurnScratch) -> No
             present(deps, ctx, scratch, action, verdict)
             continue
         status = "denied" if verdict.outcome == "deny" else "pending_approval"
-        scratch.messages.append(_outcome_message(action, status, verdict))
+        scratch.messages.append(outcome_message(action, status, verdict))
     if any(v.outcome == "deny" for v in verdicts) or (
         not deps.pause_for_approval and any(v.outcome != "allow" for v in verdicts)
     ):
@@ -223,19 +224,3 @@ def _settle(deps: TurnDeps, has_budget: bool, key: str, *, committed: bool) -> N
         deps.ledger.commit(key)
     else:
         deps.ledger.release(key)
-
-
-def _outcome_message(action: ProposedAction, status: Any, verdict: Verdict) -> ChatMessage:
-    repair = verdict.repair
-    return ChatMessage(
-        role="tool",
-        tool_call_id=action.call_id,
-        name=action.type,
-        content=tool_envelope(
-            status,
-            action=action.type,
-            rule_ids=verdict.rule_ids,
-            reasons=verdict.reasons,
-            repair=repair.model_dump(mode="json") if repair else None,
-        ),
-    )

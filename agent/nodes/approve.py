@@ -23,6 +23,7 @@ from agent.approvals import (
 )
 from agent.deps import TurnContext, TurnDeps
 from agent.models.base import ChatMessage, tool_envelope
+from agent.nodes.outcomes import outcome_message
 from agent.state import TurnScratch
 from guardrails.verdict import ProposedAction, Verdict
 
@@ -95,20 +96,7 @@ async def settle(
     entry.revalidated_rule_ids = verdict.rule_ids
     if verdict.outcome == "deny":
         entry.outcome = "denied"
-        scratch.messages.append(
-            ChatMessage(
-                role="tool",
-                tool_call_id=action.call_id,
-                name=action.type,
-                content=tool_envelope(
-                    "denied",
-                    action=action.type,
-                    rule_ids=verdict.rule_ids,
-                    reasons=verdict.reasons,
-                    repair=None,
-                ),
-            )
-        )
+        scratch.messages.append(outcome_message(action, "denied", verdict))
     elif still_approved(request, action.type, verdict):
         entry.outcome = "allowed"
         scratch.pending_actions.append(action.id)

@@ -59,7 +59,7 @@ def guard_input(scratch: TurnScratch) -> None:
 
 def system_message(deps: TurnDeps, ctx: TurnContext) -> ChatMessage:
     """The rendered system prompt for this session's customer."""
-    rendered = deps.system_template.render(
+    rendered = deps.system_for(ctx.tools.channel).render(
         customer_name=ctx.customer.name,
         customer_id=ctx.tools.customer_id,
         region=ctx.customer.region,
@@ -141,7 +141,8 @@ async def plan(
     """Ask the model for the next step and sort what it emits."""
     messages = conversation(deps, ctx, scratch, history, scratch.messages)
     try:
-        response = await call_model(deps, scratch, messages, deps.system_template)
+        template = deps.system_for(ctx.tools.channel)
+        response = await call_model(deps, scratch, messages, template)
     except ModelEndpointError as exc:
         scratch.error = str(exc)
         return

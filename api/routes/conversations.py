@@ -185,8 +185,18 @@ def _readable(caller: Caller, record: DecisionRecord | None, what: str) -> Decis
 @router.get("/decisions/{turn_id}", tags=["decisions"])
 async def read_decision(turn_id: TurnId, arbiter: ArbiterDep, caller: AnyCaller) -> dict[str, Any]:
     """A turn's full DecisionRecord."""
-    record = _readable(caller, arbiter.deps.audit.get(turn_id), f"turn {turn_id}")
-    return record.model_dump(mode="json")
+    record = arbiter.deps.audit.get(turn_id)
+    if record is None:
+        waiting = arbiter.approvals.query(status="pending", turn_id=turn_id, limit=1)
+        if waiting:
+            check_customer(caller, waiting[0].request.customer_id)
+            raise ApiError(
+                409,
+                "pending_approval",
+                f"turn {turn_id} waits for approval {waiting[0].approval_id}; "
+                "its record is written when it finishes",
+            )
+    return _readable(caller, record, f"turn {turn_id}").model_dump(mode="json")
 
 
 @router.get("/sessions/{session_id}/decisions", tags=["decisions"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
@@ -28,7 +29,7 @@ def _info(loaded: LoadedPolicy) -> PolicyInfo:
     return PolicyInfo(
         name=loaded.policy.name,
         version=loaded.version,
-        source=loaded.source,
+        source=PurePath(loaded.source.split(" ")[0]).name,  # never a server path
         rules=len(loaded.policy.rules),
     )
 

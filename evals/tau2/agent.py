@@ -106,6 +106,7 @@ async def open_retail_agent(
                 limits=limits,
                 tools=RETAIL_TOOLS,
                 system_template=env.system_template,
+                copilot_template=None,  # the tau-bench agent prompt serves every channel
             )
             serde = JsonPlusSerializer(allowed_msgpack_modules=CHECKPOINT_TYPES)
             yield RetailAgent(

@@ -71,6 +71,8 @@ async def test_a_copilot_refund_survives_a_restart_and_executes_once(open_api: O
         assert pending["request"]["presented_params"]["amount"] == 146.76
         assert pending["request"]["facts"][0]["kind"] == "order"
         session = body["session_id"]
+        paused = await client.get(f"/v1/decisions/{body['turn_id']}", headers=SA)
+        assert paused.status_code == 409 and paused.json()["error"]["code"] == "pending_approval"
         busy = await client.post(
             f"/v1/sessions/{session}/messages", json={"text": "hello"}, headers=SA
         )
@@ -228,6 +230,17 @@ async def test_policy_validate_activate_and_shadow(open_api: OpenApi) -> None:
         assert (await client.get("/v1/policy", headers=OP)).json()["active"]["version"] == after
         back = await client.post("/v1/policy/activate", json={"version": before}, headers=OP)
         assert back.json()["active"]["version"] == before
+
+
+async def test_the_console_is_served_with_a_strict_content_policy(
+    client: httpx.AsyncClient,
+) -> None:
+    page = await client.get("/console/")
+    assert page.status_code == 200 and "<html" in page.text.lower()
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert (await client.get("/")).headers["location"] == "/console/"
+    policy = (await client.get("/v1/policy", headers=SA)).json()
+    assert policy["active"]["source"] == "default.yaml"  # no server paths
 
 
 async def test_health_readiness_and_metrics(client: httpx.AsyncClient) -> None:
