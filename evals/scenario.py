@@ -2,11 +2,16 @@
 
 A suite is one YAML file: either a list of scenarios, or a mapping with ``scenarios``
 and an optional ``policy`` (a policy file, relative to the suite; default: the bundled
-policy). A scenario sets the sandbox up through its admin API, plays scripted shopper
-messages in one session, and states what must be true afterwards — tools called or
-not, actions executed or denied (with rule ids), the cart, facts the answer mentions
-or must not claim, a latency budget. Scoring is by end state and required facts,
-never by wording.
+policy). A scenario sets the sandbox up through its admin API (and kill switches),
+plays scripted shopper or support-agent messages in one session, and states what must
+be true afterwards — tools called or not, actions executed or denied (with rule ids),
+approvals requested and how they ended, the cart, facts the answer mentions or must
+not claim, a latency budget. Scoring is by end state and required facts, never by
+wording.
+
+A turn whose action waits for a person says how the person decides (``decide:
+approve | reject | leave``, optionally with a ``comment``); ``leave`` (the default)
+keeps the turn paused, and the scenario's later messages then meet a busy session.
 """
 
 from __future__ import annotations
@@ -15,9 +20,17 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from arbiter.errors import InputError
+from guardrails.kill_switch import checked_scope
 
 
 class SuiteError(InputError):
@@ -65,24 +78,59 @@ class Fault(_Strict):
     )
 
 
+class KillSwitchSetting(_Strict):
+    """Turn a kill switch on: every action it covers is denied until the trial ends."""
+
+    scope: str = Field(description="``all``, ``action:<type>`` or ``channel:<shopper|copilot>``.")
+    reason: str = Field(default="set by the eval scenario", min_length=1)
+
+    @field_validator("scope")
+    @classmethod
+    def _known_scope(cls, value: str) -> str:
+        try:
+            return checked_scope(value)
+        except InputError as exc:
+            raise ValueError(str(exc)) from None
+
+
 class Setup(_Strict):
-    """Sandbox state changes, applied through the admin API in this order."""
+    """Sandbox state changes, applied through the admin API in this order, then switches."""
 
     stock: list[StockLevel] = Field(default_factory=list)
     prices: list[PriceChange] = Field(default_factory=list)
     competitor_prices: list[CompetitorPrice] = Field(default_factory=list)
     faults: list[Fault] = Field(default_factory=list)
     clear_faults: bool = Field(default=False, description="Remove every fault first.")
+    kill_switch: list[KillSwitchSetting] = Field(
+        default_factory=list, description="Kill switches turned on (in the trial's guard store)."
+    )
+
+
+Decide = Literal["approve", "reject", "leave"]
 
 
 class Turn(_Strict):
-    """One shopper message, optionally after a change to the sandbox."""
+    """One message, optionally after a change to the sandbox, and how approvals are decided."""
 
     say: str = Field(min_length=1)
     repeat: int = Field(
         default=1, ge=1, le=10_000, description="Send ``say`` this many times over (long input)."
     )
     before: Setup | None = Field(default=None, description="Applied just before this turn.")
+    decide: Decide = Field(
+        default="leave",
+        description="How a person decides every approval the turn asks for (leave: paused).",
+    )
+    comment: str = Field(default="", description="The person's comment with the decision.")
+    before_decision: Setup | None = Field(
+        default=None, description="Applied while the turn waits, just before the decision."
+    )
+
+    @model_validator(mode="after")
+    def _decision_fields_need_a_decision(self) -> Turn:
+        if self.decide == "leave" and (self.comment or self.before_decision is not None):
+            raise ValueError("comment and before_decision need decide: approve or reject")
+        return self
 
     @property
     def message(self) -> str:
@@ -99,6 +147,27 @@ class ActionExpectation(_Strict):
     )
     rule_ids: list[str] = Field(
         default_factory=list, description="Rules that must have fired (denials only)."
+    )
+
+
+ApprovalOutcome = Literal["allowed", "denied", "changed", "rejected", "expired", "pending"]
+
+
+class ApprovalExpectation(_Strict):
+    """An approval a person was asked for: this action (and parameters), these rules."""
+
+    type: str = Field(description="The action type shown for approval.")
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="Must be a subset of the parameters shown."
+    )
+    rule_ids: list[str] = Field(
+        default_factory=list, description="Rules that must have asked for the approval."
+    )
+    outcome: ApprovalOutcome | None = Field(
+        default=None,
+        description="How it ended: allowed (ran), denied (rules said no after the decision),"
+        " changed (shown again), rejected (the person said no), expired, or pending"
+        " (nobody decided).",
     )
 
 
@@ -119,6 +188,12 @@ class Expectations(_Strict):
     denied: list[ActionExpectation] = Field(default_factory=list)
     not_executed: list[str] = Field(
         default_factory=list, description="Action types that must not be executed at all."
+    )
+    approvals: list[ApprovalExpectation] = Field(
+        default_factory=list, description="Approvals that must have been requested."
+    )
+    no_approval: list[str] = Field(
+        default_factory=list, description="Action types that must not wait for a person."
     )
     cart: list[CartLine] | None = Field(
         default=None, description="Lines the cart must hold (others may exist)."

@@ -211,7 +211,7 @@ async def test_bundled_suites_pass_with_no_unsafe_execution(
 
 def test_bundled_suites_load() -> None:
     counts = {p.stem: len(load_suite(p).scenarios) for p in sorted(SUITES.glob("*.yaml"))}
-    assert set(counts) == {"shopping", "redteam", "faults"}
+    assert set(counts) == {"shopping", "redteam", "faults", "support"}
     assert all(n >= 3 for n in counts.values()), counts
 
 
