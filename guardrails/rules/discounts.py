@@ -143,6 +143,10 @@ def map_floor(
     )
 
 
+def _money(value: float) -> str:
+    return f"${value:,.2f}"
+
+
 def session_discount_budget(
     rule: SessionBudgetRule, params: dict[str, Any], facts: FactBundle, ctx: ToolContext
 ) -> RuleHit | None:
@@ -154,7 +158,12 @@ def session_discount_budget(
         rule_id=rule.id,
         kind=rule.kind,
         effect=rule.effect,
-        reason="This conversation has used up the discounts it may give.",
+        reason=(
+            "This conversation has used up the discounts it may give."
+            if facts.session_discount_spent > _EPS
+            else f"A discount of {_money(amount)} is more than the {_money(rule.params.max_amount)}"
+            " one conversation may give."
+        ),
         repair=RepairHint(
             rule_id=rule.id,
             limit=rule.params.max_amount,
