@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -115,7 +116,8 @@ class Arbiter:
         self.graph = graph
         self.sessions = sessions
         self.approvals = approvals
-        self._locks: dict[str, asyncio.Lock] = {}
+        # One lock per session with a turn in flight; it goes away with its last holder.
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     @classmethod
     @asynccontextmanager
@@ -248,7 +250,9 @@ class Arbiter:
             graph_input = {"turn": scratch}
         else:
             graph_input = Command(resume=resume.model_dump(mode="json") if resume else None)
-        lock = self._locks.setdefault(session_id, asyncio.Lock())
+        lock = self._locks.get(session_id)
+        if lock is None:
+            lock = self._locks[session_id] = asyncio.Lock()
         with telemetry.turn_span(
             self.tracing,
             turn_id=turn_id,
