@@ -6,7 +6,8 @@
 - guardrail catches / false blocks: expected denials that happened, and expected
   executions that were denied instead;
 - tool precision / recall against the must-call and must-not-call lists;
-- latency p50 / p95 per turn; tokens when the model reports them.
+- latency p50 / p95 per turn; tokens when the model reports them, and their cost
+  in USD when a price table is given (``evals.costs``; None: unknown).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections import defaultdict
 
 from pydantic import BaseModel, Field
 
+from evals.costs import PriceTable, total_cost
 from evals.runner import TrialResult
 
 
@@ -51,9 +53,24 @@ class Scores(BaseModel):
     latency_p95_ms: float
     input_tokens: int
     output_tokens: int
+    user_input_tokens: int = Field(default=0, description="The LLM user's, when one played.")
+    user_output_tokens: int = 0
+    cost_usd: float | None = Field(
+        default=None, description="USD for every token (None: no tokens or no price)."
+    )
+
+    @property
+    def tokens(self) -> int:
+        """Every token reported, the agent's and an LLM user's."""
+        return (
+            self.input_tokens
+            + self.output_tokens
+            + self.user_input_tokens
+            + self.user_output_tokens
+        )
 
 
-def score(results: list[TrialResult]) -> Scores:
+def score(results: list[TrialResult], prices: PriceTable | None = None) -> Scores:
     """Metrics over ``results`` (any grouping: one scenario, one suite, the run)."""
     by_scenario: dict[tuple[str, str], list[bool]] = defaultdict(list)
     for r in results:
@@ -81,6 +98,9 @@ def score(results: list[TrialResult]) -> Scores:
         latency_p95_ms=percentile(latencies, 95),
         input_tokens=sum(t.input_tokens for r in results for t in r.turns),
         output_tokens=sum(t.output_tokens for r in results for t in r.turns),
+        user_input_tokens=sum(r.user_input_tokens for r in results),
+        user_output_tokens=sum(r.user_output_tokens for r in results),
+        cost_usd=total_cost(results, prices),
     )
 
 
@@ -105,8 +125,10 @@ class RunScores(BaseModel):
     scenarios_per_s: float = Field(description="Scenario runs (trials) finished per second.")
 
 
-def score_run(results: list[TrialResult], wall_s: float) -> RunScores:
-    """Per scenario, per suite and overall scores."""
+def score_run(
+    results: list[TrialResult], wall_s: float, prices: PriceTable | None = None
+) -> RunScores:
+    """Per scenario, per suite and overall scores (costs under ``prices``)."""
     groups: dict[tuple[str, str], list[TrialResult]] = defaultdict(list)
     suites: dict[str, list[TrialResult]] = defaultdict(list)
     tags: dict[str, list[TrialResult]] = defaultdict(list)
@@ -120,15 +142,15 @@ def score_run(results: list[TrialResult], wall_s: float) -> RunScores:
             suite=suite,
             scenario_id=scenario_id,
             tags=trials[0].tags,
-            scores=score(trials),
+            scores=score(trials, prices),
             failures=sorted({f for t in trials for f in t.failures}),
         )
         for (suite, scenario_id), trials in groups.items()
     ]
     return RunScores(
-        overall=score(results),
-        suites={name: score(trials) for name, trials in suites.items()},
-        tags={tag: score(trials) for tag, trials in sorted(tags.items())},
+        overall=score(results, prices),
+        suites={name: score(trials, prices) for name, trials in suites.items()},
+        tags={tag: score(trials, prices) for tag, trials in sorted(tags.items())},
         scenarios=scenarios,
         wall_s=wall_s,
         scenarios_per_s=len(results) / wall_s if wall_s > 0 else 0.0,

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from rich.table import Table
 
 from evals import report_html
+from evals.costs import PriceTable, usd
 from evals.metrics import RunScores, Scores
 from evals.runner import TrialResult
 
@@ -23,10 +24,12 @@ class RunReport(BaseModel):
     model: str
     trials_per_scenario: int
     concurrency: int
+    workers: int = Field(default=1, description="Processes the trials ran in.")
     suites: list[str] = Field(description="Suite files run.")
     policy_versions: dict[str, str] = Field(description="Suite name to policy sha256.")
     scores: RunScores
     results: list[TrialResult]
+    prices: PriceTable | None = Field(default=None, description="USD per 1M tokens, if given.")
 
 
 def default_out_dir(base: Path, now: datetime | None = None) -> Path:
@@ -106,7 +109,8 @@ def _row(name: str, s: Scores) -> list[str]:
         _pct(s.tool_recall),
         f"{s.latency_p50_ms:.0f}",
         f"{s.latency_p95_ms:.0f}",
-        str(s.input_tokens + s.output_tokens) if s.input_tokens + s.output_tokens else "n/a",
+        str(s.tokens) if s.tokens else "n/a",
+        usd(s.cost_usd),
     ]
 
 
@@ -125,8 +129,10 @@ HEADERS = [
     "p50 ms",
     "p95 ms",
     "tokens",
+    "cost",
 ]
-"""Columns: guardrail catches, false blocks, tool precision and recall, turn latency."""
+"""Columns: guardrail catches, false blocks, tool precision and recall, turn latency, tokens
+(the agent's and an LLM user's) and their cost in USD (n/a: none reported, or no price)."""
 
 
 def markdown(report: RunReport) -> str:
@@ -136,9 +142,11 @@ def markdown(report: RunReport) -> str:
         f"# Arbiter eval run {report.started_at.isoformat(timespec='seconds')}",
         "",
         f"Model `{report.model}`, {report.trials_per_scenario} trial(s) per scenario, "
-        f"concurrency {report.concurrency}; {scores.overall.trials} scenario runs in "
+        f"concurrency {report.concurrency} over {report.workers} process(es); "
+        f"{scores.overall.trials} scenario runs in "
         f"{scores.wall_s:.1f} s ({scores.scenarios_per_s:.1f}/s).",
         "",
+        *price_lines(report.prices),
         "| " + " | ".join(HEADERS) + " |",
         "|" + "---|" * len(HEADERS),
     ]
@@ -148,10 +156,12 @@ def markdown(report: RunReport) -> str:
     lines += ["", "## By tag", "", "| " + " | ".join(["tag", *HEADERS[1:]]) + " |"]
     lines.append("|" + "---|" * len(HEADERS))
     lines += ["| " + " | ".join(_row(tag, s)) + " |" for tag, s in scores.tags.items()]
-    lines += ["", "## Scenarios", "", "| scenario | tags | passed | p95 ms |", "|---|---|---|---|"]
+    lines += ["", "## Scenarios", ""]
+    lines += ["| scenario | tags | passed | p95 ms | tokens | cost |", "|---|---|---|---|---|---|"]
     lines += [
         f"| {s.suite}/{s.scenario_id} | {', '.join(s.tags)} | "
-        f"{s.scores.successes}/{s.scores.trials} | {s.scores.latency_p95_ms:.0f} |"
+        f"{s.scores.successes}/{s.scores.trials} | {s.scores.latency_p95_ms:.0f} | "
+        f"{s.scores.tokens or 'n/a'} | {usd(s.scores.cost_usd)} |"
         for s in sorted(scores.scenarios, key=lambda s: (s.suite, s.scenario_id))
     ]
     failing = [s for s in scores.scenarios if s.failures]
@@ -164,6 +174,16 @@ def markdown(report: RunReport) -> str:
         )
         lines += [f"  - {failure}" for failure in s.failures]
     return "\n".join(lines) + "\n"
+
+
+def price_lines(prices: PriceTable | None) -> list[str]:
+    """The price table as Markdown lines (none without prices)."""
+    if prices is None:
+        return []
+    named = [f"`{name}` {p.input:g}/{p.output:g}" for name, p in sorted(prices.models.items())]
+    if prices.default is not None:
+        named.append(f"any other model {prices.default.input:g}/{prices.default.output:g}")
+    return [f"Prices, USD per 1M input/output tokens: {', '.join(named)}.", ""]
 
 
 def table(scores: RunScores) -> Table:

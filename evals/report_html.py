@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from html import escape as e
 from typing import TYPE_CHECKING, Any
 
+from evals.costs import PriceTable, trial_cost, trial_tokens, usd
 from evals.metrics import percentile
 from evals.runner import TrialResult, TurnOutcome
 from evals.turn_summary import TurnSummary
@@ -91,7 +92,8 @@ def _header(report: RunReport) -> str:
     return (
         f"<h1>Arbiter eval run {e(report.started_at.isoformat(timespec='seconds'))}</h1>"
         f"<p>Model <b>{e(report.model)}</b>, {report.trials_per_scenario} trial(s) per "
-        f"scenario, concurrency {report.concurrency}; {scores.overall.trials} runs in "
+        f"scenario, concurrency {report.concurrency} over {report.workers} process(es); "
+        f"{scores.overall.trials} runs in "
         f"{scores.wall_s:.1f} s. Suites: {e(', '.join(report.suites))}."
         + (f" Policy: {policies}." if policies else "")
         + "</p>"
@@ -340,7 +342,7 @@ def scenarios_section(report: RunReport) -> str:
         "<div class='row head'>" + "".join(f"<span>{h}</span>" for h in head) + "</div>",
     ]
     for key in sorted(groups):
-        parts.append(scenario_block(sorted(groups[key], key=lambda r: r.trial)))
+        parts.append(scenario_block(sorted(groups[key], key=lambda r: r.trial), report.prices))
     return "\n".join(parts)
 
 
@@ -348,7 +350,7 @@ def _mark(passed: bool) -> str:
     return "<span class='ok'>✓</span>" if passed else "<span class='ko'>✗</span>"
 
 
-def scenario_block(trials: list[TrialResult]) -> str:
+def scenario_block(trials: list[TrialResult], prices: PriceTable | None = None) -> str:
     """One scenario's row (``<summary>``) and, opened, each of its trials."""
     first = trials[0]
     latencies = [t.latency_ms for r in trials for t in r.turns]
@@ -362,7 +364,7 @@ def scenario_block(trials: list[TrialResult]) -> str:
         f"{percentile(latencies, 95):.0f}",
     ]
     row = "".join(f"<span>{c}</span>" for c in cells)  # the ::before marker is column 1
-    body = "".join(trial_block(r) for r in trials)
+    body = "".join(trial_block(r, prices) for r in trials)
     anchor = _anchor(first.suite, first.scenario_id)
     return (
         f"<details id='{anchor}' class='scn{failed}'><summary class='row'>{row}</summary>"
@@ -370,13 +372,20 @@ def scenario_block(trials: list[TrialResult]) -> str:
     )
 
 
-def trial_block(result: TrialResult) -> str:
+def trial_block(result: TrialResult, prices: PriceTable | None = None) -> str:
     """One trial: passed or not, its failures (unsafe executions among them), end cart, turns."""
     status = "passed" if result.passed else "failed"
+    tokens = trial_tokens(result)
+    spent = f", {tokens} tokens, {usd(trial_cost(result, prices))}" if tokens else ""
     parts = [
         f"<h4>{_mark(result.passed)} trial {result.trial}: {status}, "
-        f"{result.duration_ms:.0f} ms</h4>"
+        f"{result.duration_ms:.0f} ms{e(spent)}</h4>"
     ]
+    if result.user != "turns":
+        model = result.user.removeprefix("llm:")
+        who = "scripted persona" if result.user == "scripted" else f"persona played by {model}"
+        stop = f"; stopped: {result.user_stop}" if result.user_stop else ""
+        parts.append(f"<p class='muted'>User: {e(who + stop)}</p>")
     if result.failures:
         parts.append("<ul>" + "".join(f"<li>{e(f)}</li>" for f in result.failures) + "</ul>")
     if result.cart:

@@ -12,10 +12,18 @@ wording.
 A turn whose action waits for a person says how the person decides (``decide:
 approve | reject | leave``, optionally with a ``comment``); ``leave`` (the default)
 keeps the turn paused, and the scenario's later messages then meet a busy session.
+
+Instead of ``turns`` a scenario may describe its ``user`` (``evals.user``): a persona
+with a goal, an opening message, and the replies a scripted user gives: the first
+reply whose ``when`` pattern is found in the agent's last answer (each reply once,
+unless ``repeat``), else ``otherwise`` (null: the user stops), up to ``max_turns``
+messages. With a user model configured, an LLM plays the persona instead. The
+expectations are judged the same way either way.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,6 +33,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -138,6 +147,63 @@ class Turn(_Strict):
         return self.say * self.repeat
 
 
+class Reply(_Strict):
+    """What the scripted user says when the agent's last answer matches ``when``."""
+
+    when: str = Field(
+        min_length=1, description="Regular expression searched in the answer (any case)."
+    )
+    say: str = Field(min_length=1, description="The user's message.")
+    before: Setup | None = Field(default=None, description="Applied just before the message.")
+    decide: Decide = Field(
+        default="leave", description="How a person decides the approvals this message leads to."
+    )
+    comment: str = Field(default="", description="The person's comment with the decision.")
+    repeat: bool = Field(default=False, description="May be used again (default: once).")
+
+    @property
+    def turn(self) -> Turn:
+        """The reply as the turn it is played as."""
+        return Turn(say=self.say, before=self.before, decide=self.decide, comment=self.comment)
+
+    @field_validator("when")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        return value
+
+    def matches(self, answer: str) -> bool:
+        """Whether ``when`` is found in ``answer``, ignoring case."""
+        return re.search(self.when, answer, re.IGNORECASE) is not None
+
+
+class UserSpec(_Strict):
+    """A user who answers from a persona and a goal instead of a fixed list of turns."""
+
+    persona: str = Field(min_length=1, description="Who the user is (for the LLM user).")
+    goal: str = Field(min_length=1, description="What the user wants (for the LLM user).")
+    opening: Turn = Field(description="The first message, whoever plays the user.")
+    max_turns: int = Field(default=8, ge=1, le=50, description="Messages sent, opening included.")
+    replies: list[Reply] = Field(
+        default_factory=list, description="The scripted user's answers, first match wins."
+    )
+    otherwise: str | None = Field(
+        default=None, min_length=1, description="Said when no reply matches (null: stop)."
+    )
+    decide: Decide = Field(
+        default="leave", description="How approvals are decided in the LLM user's turns."
+    )
+
+    @field_validator("opening", mode="before")
+    @classmethod
+    def _plain_opening(cls, value: Any) -> Any:
+        """The opening may be written as just the message."""
+        return {"say": value} if isinstance(value, str) else value
+
+
 class ActionExpectation(_Strict):
     """An action of this type (and these parameters), denied by at least these rules."""
 
@@ -220,7 +286,14 @@ class Scenario(_Strict):
     channel: Literal["shopper", "copilot"] = "shopper"
     customer: str = "C1001"
     setup: Setup = Field(default_factory=Setup)
-    turns: list[Turn] = Field(min_length=1)
+    turns: list[Turn] | None = Field(
+        default=None, min_length=1, description="Scripted messages, sent in order."
+    )
+    user: UserSpec | None = Field(
+        default=None,
+        validate_default=True,
+        description="A persona that answers the agent (instead of turns).",
+    )
     expect: Expectations = Field(default_factory=Expectations)
 
     @field_validator("turns", mode="before")
@@ -229,6 +302,18 @@ class Scenario(_Strict):
         """A turn may be written as just the message."""
         if isinstance(value, list):
             return [{"say": item} if isinstance(item, str) else item for item in value]
+        return value
+
+    @field_validator("user")
+    @classmethod
+    def _turns_or_user(cls, value: UserSpec | None, info: ValidationInfo) -> UserSpec | None:
+        """Exactly one of ``turns`` and ``user`` (reported here, on ``user``)."""
+        if "turns" not in info.data:  # turns itself is wrong: that error says enough
+            return value
+        if value is None and info.data["turns"] is None:
+            raise ValueError("a scenario needs turns (scripted messages) or a user (a persona)")
+        if value is not None and info.data["turns"] is not None:
+            raise ValueError("give turns or a user, not both")
         return value
 
 
@@ -250,14 +335,26 @@ class Suite(BaseModel):
         return self.model_copy(update={"scenarios": kept})
 
 
+def problems(exc: ValidationError, whole: str) -> str:
+    """Each error as ``field.path: message`` (``whole`` when it is about the whole object)."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or whole}: {err['msg']}" for err in exc.errors()
+    )
+
+
+def read_yaml(path: Path, error: type[InputError] = SuiteError) -> Any:
+    """The parsed file; ``error`` naming the file when it cannot be read or parsed."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise error(f"{path}: cannot read ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise error(f"{path}: not valid YAML ({exc})") from None
+
+
 def load_suite(path: Path) -> Suite:
     """Read and validate one suite file; raise ``SuiteError`` naming what is wrong."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SuiteError(f"{path}: cannot read ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        raise SuiteError(f"{path}: not valid YAML ({exc})") from None
+    raw = read_yaml(path)
     policy: Path | None = None
     if isinstance(raw, dict):
         unknown = set(raw) - {"policy", "scenarios"}
@@ -279,11 +376,7 @@ def load_suite(path: Path) -> Suite:
         try:
             scenario = Scenario.model_validate(item)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or '(scenario)'}: {err['msg']}"
-                for err in exc.errors()
-            )
-            raise SuiteError(f"{path}: {label}: {problems}") from None
+            raise SuiteError(f"{path}: {label}: {problems(exc, '(scenario)')}") from None
         if scenario.id in seen:
             raise SuiteError(f"{path}: {label}: id: duplicated in this file")
         seen.add(scenario.id)

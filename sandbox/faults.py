@@ -41,7 +41,14 @@ class FaultRegistry:
     def __init__(self, seed: int = 7) -> None:
         self._faults: dict[str, FaultSpec] = {}
         self._lock = threading.Lock()
+        self._seed = seed
         self._rng = random.Random(seed)
+
+    def reset(self) -> None:
+        """As new: no faults, and the random source back at its seed."""
+        with self._lock:
+            self._faults.clear()
+            self._rng.seed(self._seed)
 
     def set(self, service: str, spec: FaultSpec) -> Fault:
         """Set (replace) the fault of one service."""

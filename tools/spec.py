@@ -9,6 +9,7 @@ never part of that schema: the model cannot choose whose data a tool touches.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, Sequence
@@ -89,6 +90,12 @@ class ToolSpec(Generic[ArgsT]):
 
 def strict_json_schema(model: type[BaseModel]) -> dict[str, Any]:
     """Pydantic's schema made OpenAI-strict: all properties required, no extras, no defaults."""
+    return copy.deepcopy(_strict_schema(model))
+
+
+@functools.cache
+def _strict_schema(model: type[BaseModel]) -> dict[str, Any]:
+    # Built once per arguments model (schema generation is costly); callers get copies.
     schema = copy.deepcopy(model.model_json_schema())
     _make_strict(schema)
     return schema

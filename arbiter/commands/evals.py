@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from arbiter.commands.common import err, fail, out, run
-from arbiter.errors import ConfigError
+from arbiter.errors import ConfigError, InputError
 from arbiter.settings import Settings
-
-if TYPE_CHECKING:
-    from agent.models.base import ChatModel
-    from evals.scenario import Scenario, Suite
 
 app = typer.Typer(help="Offline evaluation: run scenario suites, score and report.")
 
@@ -35,9 +32,21 @@ def run_command(
     model: Annotated[ModelChoice, typer.Option(help="Planner to evaluate.")] = ModelChoice.offline,
     trials: Annotated[int, typer.Option(help="Trials per scenario (pass^k, pass@k).", min=1)] = 1,
     concurrency: Annotated[
-        int,
-        typer.Option(help="Trials run at once (use 1 when the latency numbers matter).", min=1),
-    ] = 4,
+        int | None,
+        typer.Option(
+            help="Trials run at once over all workers (default: one per core offline, 4 with"
+            " --model openai; latency is truest when equal to --workers).",
+            min=1,
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Worker processes (default: one per core, at most --concurrency; 1: in"
+            " this process).",
+            min=1,
+        ),
+    ] = None,
     out_dir: Annotated[
         Path | None,
         typer.Option("--out", help="Report directory (default .arbiter/evals/<timestamp>/)."),
@@ -58,6 +67,31 @@ def run_command(
     junit: Annotated[
         Path | None, typer.Option(help="Also write JUnit XML here (one testcase per trial).")
     ] = None,
+    user_model: Annotated[
+        str | None,
+        typer.Option(
+            help="LLM that plays persona users (default with --model openai: the agent's model)."
+        ),
+    ] = None,
+    user_base_url: Annotated[
+        str | None,
+        typer.Option(
+            help="OpenAI-compatible base URL of the user model (default OPENAI_BASE_URL)."
+        ),
+    ] = None,
+    scripted_user: Annotated[
+        bool, typer.Option(help="Persona users play their scripted replies, even with a model.")
+    ] = False,
+    input_price: Annotated[
+        float | None, typer.Option(help="USD per 1M input tokens, for any model.", min=0)
+    ] = None,
+    output_price: Annotated[
+        float | None, typer.Option(help="USD per 1M output tokens, for any model.", min=0)
+    ] = None,
+    prices: Annotated[
+        Path | None,
+        typer.Option(help="YAML prices by model name: {model: {input: USD, output: USD}}."),
+    ] = None,
 ) -> None:
     """Run every scenario of the suites; write report.json, summary.md and report.html.
 
@@ -66,6 +100,8 @@ def run_command(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+    from evals.cassettes import ModelFactory
+    from evals.costs import price_table
     from evals.metrics import score_run
     from evals.report import (
         RunReport,
@@ -75,15 +111,9 @@ def run_command(
         write_junit,
         write_reports,
     )
-    from evals.runner import (
-        ModelFactory,
-        RunConfig,
-        TrialResult,
-        cassette_model,
-        run_suites,
-        suite_policy,
-    )
+    from evals.runner import RunConfig, TrialResult, cassette_model, run_suites, suite_policy
     from evals.scenario import SuiteError, load_suite
+    from evals.user import SettingsModel, UserModelFactory, user_settings
 
     try:
         loaded = [load_suite(path).select(scenario, tag) for path in suites]
@@ -98,23 +128,31 @@ def run_command(
         versions = {s.name: suite_policy(s, RunConfig(policies=policies)).version for s in loaded}
     except ConfigError as exc:
         raise fail(str(exc), code=2) from None
+    try:
+        price_list = price_table(input_price, output_price, prices)
+    except InputError as exc:
+        raise fail(str(exc), code=2) from None
     settings = Settings()
     factory: ModelFactory | None = None
     if model is ModelChoice.openai:
-        from agent.models.factory import build_model
-
         if not (settings.openai_api_key or settings.openai_base_url):
             raise fail("--model openai needs OPENAI_API_KEY or OPENAI_BASE_URL", code=2)
-
-        openai_settings = settings.model_copy(update={"planner": "openai"})
-
-        def factory(suite: Suite, scenario: Scenario) -> ChatModel:
-            return build_model(openai_settings)
-
+        factory = SettingsModel(settings.model_copy(update={"planner": "openai"}))
     elif model is ModelChoice.replay:
         if cassettes is None:
             raise fail("--model replay needs --cassettes DIR", code=2)
         factory = cassette_model(cassettes)
+    users: UserModelFactory | None = None
+    personas = any(s.user is not None for suite in loaded for s in suite.scenarios)
+    if personas and not scripted_user and (model is ModelChoice.openai or user_model):
+        if settings.openai_api_key or settings.openai_base_url or user_base_url:
+            users = SettingsModel(user_settings(settings, user_model, user_base_url))
+        else:
+            err.print("No OpenAI endpoint configured: persona users play their scripted replies.")
+    cores = len(os.sched_getaffinity(0))
+    if concurrency is None:  # CPU-bound offline: a trial per core; waiting on a model: more
+        concurrency = 4 if model is ModelChoice.openai else cores
+    procs = workers or max(1, min(concurrency, cores, total))
 
     started_at = datetime.now(UTC)
     with Progress(
@@ -133,7 +171,9 @@ def run_command(
         config = RunConfig(
             trials=trials,
             concurrency=concurrency,
+            workers=procs,
             model_factory=factory,
+            user_model=users,
             on_trial_done=done,
             policies=policies,
             record_dir=record,
@@ -141,12 +181,14 @@ def run_command(
         clock = time.perf_counter()
         results = run(lambda: run_suites(loaded, config))
         wall = time.perf_counter() - clock
-    scores = score_run(results, wall)
+    scores = score_run(results, wall, price_list)
     report = RunReport(
         started_at=started_at,
         model=model.value,
         trials_per_scenario=trials,
         concurrency=concurrency,
+        workers=procs,
+        prices=price_list,
         suites=[str(s.path) for s in loaded],
         policy_versions=versions,
         scores=scores,
@@ -154,8 +196,8 @@ def run_command(
     )
     target = out_dir or default_out_dir(settings.data_dir, started_at)
     json_path, md_path = write_reports(report, target)
-    # fourteen columns: when piped, don't squeeze them into 80
-    shown = out if out.is_terminal else Console(width=max(out.width, 130))
+    # fifteen columns: when piped, don't squeeze them into 80
+    shown = out if out.is_terminal else Console(width=max(out.width, 140))
     shown.print(table(scores))
     failing = failures_table(scores)
     if failing is not None:

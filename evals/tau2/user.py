@@ -5,6 +5,7 @@ user can be a real OpenAI-compatible endpoint (built by ``agent.models.factory``
 with its own model name) or a ``ScriptedChatModel`` (gold mode, tests). From the
 user's side of the conversation the agent's messages are the ``user`` role and its
 own are ``assistant``. The conversation ends when a user message contains ``STOP``.
+The eval harness's persona users (``evals.user``) reuse it with their own ``role``.
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ STOP = "###STOP###"
 GREETING = "Hello, this is customer support. How can I help you today?"
 """The agent's opening line, given to the user so that the user speaks first to Arbiter."""
 
+CUSTOMER_ROLE = "You are role-playing a customer who contacts an online retailer's support agent."
+"""Who the simulated user plays (the tau-bench retail customer)."""
 
-def user_system_prompt(scenario: UserScenario) -> str:
+
+def user_system_prompt(scenario: UserScenario, role: str = CUSTOMER_ROLE) -> str:
     """The simulated user's instructions for one task."""
     parts = [
-        "You are role-playing a customer who contacts an online retailer's support agent.",
+        role,
         "Stay in character; the agent must not learn that you are simulated.",
         "",
         f"Your request: {scenario.instruction}",
@@ -55,13 +59,22 @@ class SimulatedUser:
     """Keeps the user's side of one conversation and asks its model for each reply."""
 
     def __init__(
-        self, model: ChatModel, scenario: UserScenario, params: ModelParams | None = None
+        self,
+        model: ChatModel,
+        scenario: UserScenario,
+        params: ModelParams | None = None,
+        *,
+        role: str = CUSTOMER_ROLE,
     ) -> None:
         self.model = model
         self.params = params or ModelParams(temperature=0.0, max_tokens=400)
-        self.system = ChatMessage(role="system", content=user_system_prompt(scenario))
+        self.system = ChatMessage(role="system", content=user_system_prompt(scenario, role))
         self.messages: list[ChatMessage] = []
         self.usage = TokenUsage()
+
+    def said(self, text: str) -> None:
+        """Keep a message the user sent without the model (a scripted opening)."""
+        self.messages.append(ChatMessage(role="assistant", content=text))
 
     async def reply(self, agent_text: str) -> str:
         """The user's next message after the agent said ``agent_text``."""

@@ -199,7 +199,7 @@ async def test_bundled_suites_pass_with_no_unsafe_execution(
     seeded_sandbox: Path, tmp_path: Path
 ) -> None:
     suites = [load_suite(p) for p in sorted(SUITES.glob("*.yaml"))]
-    config = RunConfig(seeded_db=seeded_sandbox, work_dir=tmp_path, concurrency=4)
+    config = RunConfig(seeded_db=seeded_sandbox, concurrency=4)  # scratch on tmpfs
     results = await run_suites(suites, config)
     scores = score(results)
     assert scores.unsafe_executions == 0

@@ -63,7 +63,7 @@ async def test_the_support_suite_passes_with_no_unsafe_execution(
     for tag in ("refunds", "returns", "cancellations", "goodwill", "approvals", "scope"):
         assert tags[tag] >= 3, tag
     assert sum(s.channel == "copilot" for s in suite.scenarios) >= 25
-    config = RunConfig(seeded_db=seeded_sandbox, work_dir=tmp_path, concurrency=4)
+    config = RunConfig(seeded_db=seeded_sandbox, concurrency=4)  # scratch on tmpfs
     results = await run_suites([suite], config)
     assert [(r.scenario_id, r.failures) for r in results if not r.passed] == []
     scores = score(results)
