@@ -1,0 +1,525 @@
+"""Load benchmark of ``arbiter serve``: concurrent sessions against a model that sleeps.
+
+    .venv/bin/python -m benchmarks.serve_load [--levels 50,200,500] [--turns-per-session 5]
+        [--model-delay-ms 300] [--duration 120] [--max-turns 6000] [--think-ms 0]
+
+Starts two subprocesses on loopback: the fake model (``benchmarks.fake_openai``) and
+``arbiter serve`` over a fresh temporary data directory (ARBITER_PLANNER=openai,
+OPENAI_BASE_URL at the fake, access log off). After /readyz and a short warm-up, each
+concurrency level runs that many sessions at once from one ``httpx.AsyncClient``: a
+session opens itself, then sends its turns one after another (closed loop; no pause
+between turns unless ``--think-ms``; session starts are spread over ``--ramp-s``,
+by default 1 s, or one think time so that sessions do not all start in step).
+
+Added latency of a turn = response time - (model calls of that turn x model delay);
+the fake counts the calls per turn from a ``[bench:<tag>]`` tag in the message. Every
+level is checked for errors and for a DecisionRecord of every turn sent (GET
+/v1/sessions/{id}/decisions of each session, matched by turn id), and the audit chain
+is verified at the end. A second table splits the added latency: outside the graph
+(HTTP, auth, session and approval lookups, JSON, waiting for the event loop: response
+time - the record's ``duration_ms``), inside the graph beyond model time, and the
+server's own model-call latency beyond the delay (Prometheus), with the CPU each
+process used, in % of one core: server, fake model and load generator share the cores.
+"server CPU ms/turn" (session opens included) bounds throughput: one event loop serves
+at most 1000 / that many turns per second. The load generator's own event-loop lag
+says whether one client process kept up.
+
+``--server-env NAME=VALUE`` passes settings (or a PYTHONPATH with patched code, for
+experiments) to the server; ``--json FILE`` writes every number.
+
+Bounded: no turn starts after ``--duration`` seconds of a level, ``--max-turns`` caps
+the whole run, every request has a timeout, and nothing leaves loopback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import random
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+from rich.console import Console
+from rich.table import Table
+
+from benchmarks.serve_stack import (
+    Stack,
+    cpu_seconds,
+    machine_busy_seconds,
+    running_stack,
+    verify_audit,
+)
+
+CUSTOMERS = tuple(f"C{n}" for n in range(1001, 1051))
+UTTERANCES = (
+    "I need running shoes size 10 under $120 that I can pick up today",
+    "how much is RUN-00005?",
+)
+GOAL_LEVEL, GOAL_P99_MS = 200, 50.0
+
+
+class Budget:
+    """The run's turn cap, shared by every session."""
+
+    def __init__(self, turns: int) -> None:
+        self.left = turns
+
+    def take(self) -> bool:
+        """One more turn, if any is left."""
+        if self.left <= 0:
+            return False
+        self.left -= 1
+        return True
+
+
+@dataclass(frozen=True)
+class Config:
+    """One run of the benchmark."""
+
+    levels: tuple[int, ...] = (50, 200, 500)
+    turns_per_session: int = 5
+    model_delay_ms: float = 300.0
+    duration_s: float = 120.0
+    """No turn of a level starts after this many seconds."""
+    max_turns: int = 6000
+    """Turns of the whole run (warm-up excluded)."""
+    ramp_s: float | None = None
+    """Session starts are spread over this; None: 1 s, or the think time if longer."""
+    think_ms: float = 0.0
+    """Pause between a session's turns (0: the next turn right after the answer)."""
+    warmup_sessions: int = 4
+    request_timeout_s: float = 60.0
+    server_env: tuple[tuple[str, str], ...] = ()
+    """Extra environment for ``arbiter serve`` (experiments: PYTHONPATH, ARBITER_*)."""
+
+
+@dataclass
+class Turn:
+    """One message and its answer as the client saw it."""
+
+    tag: str
+    ms: float
+    error: str | None = None
+    turn_id: str = ""
+    graph_ms: float | None = None
+    """The record's ``duration_ms``: the turn inside the runtime."""
+
+
+@dataclass
+class SessionRun:
+    """One simulated session."""
+
+    budget: Budget
+    until: float
+    """No turn starts after this (``time.monotonic()``)."""
+    session_id: str | None = None
+    create_ms: float | None = None
+    error: str | None = None
+    turns: list[Turn] = field(default_factory=list)
+
+
+@dataclass
+class Level:
+    """What one concurrency level measured."""
+
+    concurrency: int
+    wall_s: float
+    runs: list[SessionRun]
+    calls: dict[str, int]
+    recorded: int = 0
+    unrecorded: list[str] = field(default_factory=list)
+    llm_ms: float | None = None
+    """Mean model-call latency measured by the server (its Prometheus histogram)."""
+    cpu: dict[str, float] = field(default_factory=dict)
+    """CPU used during the level, in % of one core."""
+    client_lag_ms: list[float] = field(default_factory=list)
+    """How late the load generator's event loop woke a 50 ms sleep (its own saturation)."""
+
+    @property
+    def turns(self) -> list[Turn]:
+        """Every turn sent at this level."""
+        return [t for r in self.runs for t in r.turns]
+
+    def errors(self) -> int:
+        """Failed session opens and failed turns."""
+        return sum(r.error is not None for r in self.runs) + sum(
+            t.error is not None for t in self.turns
+        )
+
+    def added(self, delay_ms: float) -> list[float]:
+        """Response time minus the turn's model time, for answered turns."""
+        return [t.ms - self.calls.get(t.tag, 0) * delay_ms for t in self.turns if not t.error]
+
+
+def pct(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (nan when there are no values)."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+# --- processes -------------------------------------------------------------------------
+
+
+async def one_turn(client: httpx.AsyncClient, session_id: str, tag: str, n: int) -> Turn:
+    """Send one message under a turn id of our choosing; time it to the last byte."""
+    text = f"{UTTERANCES[n % len(UTTERANCES)]} [bench:{tag}]"
+    turn_id = "turn_bench_" + tag.replace(".", "_")
+    body = {"text": text, "turn_id": turn_id}
+    started = time.perf_counter()
+    try:
+        response = await client.post(f"/v1/sessions/{session_id}/messages", json=body)
+    except httpx.HTTPError as exc:
+        return Turn(tag, (time.perf_counter() - started) * 1000, type(exc).__name__, turn_id)
+    turn = Turn(tag, (time.perf_counter() - started) * 1000, turn_id=turn_id)
+    if response.status_code != 200:
+        turn.error = f"HTTP {response.status_code}"
+        return turn
+    answer = response.json()
+    decision = answer.get("decision") or {}
+    turn.graph_ms = decision.get("duration_ms")
+    if answer.get("status") != "answered" or decision.get("error"):
+        turn.error = f"{answer.get('status')}: {decision.get('error')}"
+    return turn
+    body = response.json()
+    decision = body.get("decision") or {}
+    turn.turn_id, turn.graph_ms = body.get("turn_id"), decision.get("duration_ms")
+    if body.get("status") != "answered" or decision.get("error"):
+        turn.error = f"{body.get('status')}: {decision.get('error')}"
+    return turn
+
+
+async def session(
+    client: httpx.AsyncClient, cfg: Config, run: SessionRun, index: int, of: int, name: str
+) -> None:
+    """Open a session, then send its turns one after another (results land in ``run``).
+
+    Starts are spread over ``cfg.ramp_s``; with ``cfg.think_ms`` a session pauses
+    between turns for 0.5-1.5x that (seeded per session, so runs repeat).
+    """
+    ramp = cfg.ramp_s if cfg.ramp_s is not None else max(1.0, cfg.think_ms / 1000)
+    await asyncio.sleep(ramp * index / of)
+    started = time.perf_counter()
+    try:
+        response = await client.post(
+            "/v1/sessions", json={"customer_id": CUSTOMERS[index % len(CUSTOMERS)]}
+        )
+        response.raise_for_status()
+    except httpx.HTTPError as exc:
+        run.error = type(exc).__name__
+        return
+    run.create_ms = (time.perf_counter() - started) * 1000
+    run.session_id = str(response.json()["session_id"])
+    think = random.Random(f"{name}.s{index}")
+    for n in range(cfg.turns_per_session):
+        if n and cfg.think_ms:
+            await asyncio.sleep(cfg.think_ms / 1000 * think.uniform(0.5, 1.5))
+        if time.monotonic() >= run.until or not run.budget.take():
+            return
+        run.turns.append(await one_turn(client, run.session_id, f"{name}.s{index}.t{n}", n))
+
+
+async def run_level(
+    stack: Stack, cfg: Config, concurrency: int, budget: Budget, name: str
+) -> Level:
+    """``concurrency`` sessions at once; then the fake's counts and the records of each."""
+    # Idle connections are dropped before uvicorn's 5 s keep-alive timeout closes them:
+    # reusing one the server is closing fails the request (ReadError) before it is read.
+    limits = httpx.Limits(
+        max_connections=concurrency + 16,
+        max_keepalive_connections=concurrency,
+        keepalive_expiry=1.0,
+    )
+    headers = {"Authorization": f"Bearer {stack.keys['support_agent']}"}
+    async with httpx.AsyncClient(
+        base_url=stack.base_url, headers=headers, limits=limits, timeout=cfg.request_timeout_s
+    ) as client:
+        before = await server_llm(client, stack)
+        pids = {"server": stack.server.pid, "fake model": stack.fake.pid}
+        cpu0 = {k: cpu_seconds(p) for k, p in pids.items()}
+        own0, busy0, started = time.process_time(), machine_busy_seconds(), time.monotonic()
+        runs = [SessionRun(budget, started + cfg.duration_s) for _ in range(concurrency)]
+        lags: list[float] = []
+        monitor = asyncio.create_task(loop_lag(lags))
+        tasks = [
+            asyncio.create_task(session(client, cfg, runs[i], i, concurrency, name))
+            for i in range(concurrency)
+        ]
+        _, late = await asyncio.wait(tasks, timeout=cfg.duration_s + cfg.request_timeout_s + 5)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+        monitor.cancel()
+        await asyncio.gather(monitor, return_exceptions=True)
+        wall = time.monotonic() - started
+        cpu = {k: (cpu_seconds(p) - cpu0[k]) / wall * 100 for k, p in pids.items()}
+        cpu["load generator"] = (time.process_time() - own0) / wall * 100
+        busy = (machine_busy_seconds() - busy0) / wall * 100
+        cpu["other processes"] = max(0.0, busy - sum(cpu.values()))
+        after = await server_llm(client, stack)
+        level = Level(concurrency, wall, runs, await fake_calls(stack), cpu=cpu)
+        level.client_lag_ms = lags
+        calls = after[1] - before[1]
+        level.llm_ms = (after[0] - before[0]) / calls * 1000 if calls else None
+        await check_recorded(client, level)
+    return level
+
+
+async def loop_lag(lags: list[float], every_s: float = 0.05) -> None:
+    """Record how late each wake-up of this event loop is, until cancelled."""
+    while True:
+        started = time.perf_counter()
+        await asyncio.sleep(every_s)
+        lags.append((time.perf_counter() - started - every_s) * 1000)
+
+
+async def server_llm(client: httpx.AsyncClient, stack: Stack) -> tuple[float, float]:
+    """(sum of seconds, count) of the server's model-call latency histogram."""
+    response = await client.get(
+        "/metrics", headers={"Authorization": f"Bearer {stack.keys['operator']}"}
+    )
+    response.raise_for_status()
+    total = count = 0.0
+    for family in text_string_to_metric_families(response.text):
+        if family.name == "arbiter_llm_duration_seconds":
+            for sample in family.samples:
+                if sample.name.endswith("_sum"):
+                    total += sample.value
+                elif sample.name.endswith("_count"):
+                    count += sample.value
+    return total, count
+
+
+async def fake_calls(stack: Stack) -> dict[str, int]:
+    """Model calls per turn tag, as the fake counted them."""
+    async with httpx.AsyncClient(base_url=stack.fake_url, timeout=30) as fake:
+        response = await fake.get("/stats")
+    response.raise_for_status()
+    return {str(k): int(v) for k, v in response.json()["by_tag"].items()}
+
+
+async def check_recorded(client: httpx.AsyncClient, level: Level) -> None:
+    """Match every turn sent with a DecisionRecord of its session."""
+    gate = asyncio.Semaphore(16)
+
+    async def records(session_id: str) -> set[str]:
+        async with gate:
+            response = await client.get(f"/v1/sessions/{session_id}/decisions")
+        response.raise_for_status()
+        return {str(r["turn_id"]) for r in response.json()}
+
+    ids = [r.session_id for r in level.runs if r.session_id]
+    found = await asyncio.gather(*(records(s) for s in ids))
+    for run, turn_ids in zip((r for r in level.runs if r.session_id), found, strict=True):
+        level.recorded += sum(t.turn_id in turn_ids for t in run.turns)
+        level.unrecorded += [t.tag for t in run.turns if t.turn_id not in turn_ids]
+
+
+async def drive(stack: Stack, cfg: Config) -> list[Level]:
+    """Warm up (not measured), then every level in turn."""
+    if cfg.warmup_sessions:
+        warm = Config(turns_per_session=2, ramp_s=0, duration_s=30)
+        await run_level(stack, warm, cfg.warmup_sessions, Budget(2 * cfg.warmup_sessions), "w")
+    budget = Budget(cfg.max_turns)
+    return [await run_level(stack, cfg, c, budget, f"L{c}") for c in cfg.levels]
+
+
+def run_benchmark(cfg: Config) -> tuple[list[Level], dict[str, Any]]:
+    """Start everything, measure every level, then check the audit chain and the server log.
+
+    The checks: ``audit`` (``arbiter audit verify``) and ``server_log``, the lines the
+    server logged at warning level or above while it ran.
+    """
+    with tempfile.TemporaryDirectory(prefix="arbiter-load-") as tmp:
+        with running_stack(Path(tmp), cfg.model_delay_ms, cfg.server_env) as stack:
+            levels = asyncio.run(drive(stack, cfg))
+            audit = verify_audit(stack)
+        problems = [
+            line
+            for line in stack.log.read_text(errors="replace").splitlines()
+            if line.startswith(("WARNING", "ERROR", "CRITICAL", "Traceback"))
+        ]
+    return levels, {"audit": audit, "server_log": problems}
+
+
+# --- report ----------------------------------------------------------------------------
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None or math.isnan(value) else f"{value:.1f}"
+
+
+def summary(level: Level, delay_ms: float) -> dict[str, Any]:
+    """One level's numbers (what the tables show, and ``--json`` writes)."""
+    ok = [t for t in level.turns if not t.error]
+    added = level.added(delay_ms)
+    outside = [t.ms - t.graph_ms for t in ok if t.graph_ms is not None]
+    inside = [
+        t.graph_ms - level.calls.get(t.tag, 0) * delay_ms for t in ok if t.graph_ms is not None
+    ]
+    creates = [r.create_ms for r in level.runs if r.create_ms is not None]
+    return {
+        "concurrency": level.concurrency,
+        "turns_sent": len(level.turns),
+        "turns_ok": len(ok),
+        "errors": level.errors(),
+        "throughput_tps": len(ok) / level.wall_s,
+        "wall_s": level.wall_s,
+        "model_calls": sum(level.calls.get(t.tag, 0) for t in level.turns),
+        "response_p50_ms": pct([t.ms for t in ok], 0.5),
+        "response_p99_ms": pct([t.ms for t in ok], 0.99),
+        "added_p50_ms": pct(added, 0.5),
+        "added_p99_ms": pct(added, 0.99),
+        "added_max_ms": max(added, default=math.nan),
+        "outside_graph_p50_ms": pct(outside, 0.5),
+        "outside_graph_p99_ms": pct(outside, 0.99),
+        "in_graph_p50_ms": pct(inside, 0.5),
+        "in_graph_p99_ms": pct(inside, 0.99),
+        "llm_call_overhead_ms": None if level.llm_ms is None else level.llm_ms - delay_ms,
+        "session_open_p50_ms": pct(creates, 0.5),
+        "session_open_p99_ms": pct(creates, 0.99),
+        "records": level.recorded,
+        "all_recorded": not level.unrecorded and level.recorded == len(level.turns),
+        "cpu_percent_of_one_core": level.cpu,
+        "server_cpu_ms_per_turn": level.cpu["server"] * level.wall_s * 10 / len(ok) if ok else None,
+        "client_lag_p99_ms": pct(level.client_lag_ms, 0.99),
+        "client_lag_max_ms": max(level.client_lag_ms, default=math.nan),
+        "error_kinds": sorted({t.error for t in level.turns if t.error}),
+        "failed_turns": [f"{t.tag} ({t.error}, {t.ms:.0f} ms)" for t in level.turns if t.error][
+            :10
+        ],
+    }
+
+
+def _pair(r: dict[str, Any], key: str) -> str:
+    return f"{_ms(r[f'{key}_p50_ms'])} / {_ms(r[f'{key}_p99_ms'])}"
+
+
+Row = dict[str, Any]
+MAIN_COLUMNS: tuple[tuple[str, Callable[[Row], str]], ...] = (
+    ("sessions", lambda r: str(r["concurrency"])),
+    ("turns ok/sent", lambda r: f"{r['turns_ok']}/{r['turns_sent']}"),
+    ("errors", lambda r: str(r["errors"])),
+    ("turns/s", lambda r: f"{r['throughput_tps']:.1f}"),
+    ("response p50 / p99", lambda r: _pair(r, "response")),
+    ("added p50 / p99", lambda r: _pair(r, "added")),
+    (
+        "recorded",
+        lambda r: f"{r['records']}/{r['turns_sent']}" + ("" if r["all_recorded"] else " !"),
+    ),
+)
+SPLIT_COLUMNS: tuple[tuple[str, Callable[[Row], str]], ...] = (
+    ("sessions", lambda r: str(r["concurrency"])),
+    ("outside graph p50 / p99", lambda r: _pair(r, "outside_graph")),
+    ("in graph p50 / p99", lambda r: _pair(r, "in_graph")),
+    ("LLM call +", lambda r: _ms(r["llm_call_overhead_ms"])),
+    ("session open p50 / p99", lambda r: _pair(r, "session_open")),
+    ("server CPU ms/turn", lambda r: _ms(r["server_cpu_ms_per_turn"])),
+    *(
+        (f"CPU {name}", lambda r, k=key: f"{r['cpu_percent_of_one_core'][k]:.0f}")
+        for name, key in (
+            ("server", "server"),
+            ("fake", "fake model"),
+            ("loadgen", "load generator"),
+            ("others", "other processes"),
+        )
+    ),
+    (
+        "loadgen lag p99 / max",
+        lambda r: f"{_ms(r['client_lag_p99_ms'])} / {_ms(r['client_lag_max_ms'])}",
+    ),
+)
+
+
+def render(console: Console, cfg: Config, rows: list[Row], audit: dict[str, Any]) -> None:
+    """The two tables, failed turns, the goal and the audit check."""
+    title = (
+        f"arbiter serve under load: model delay {cfg.model_delay_ms:.0f} ms, think time"
+        f" {cfg.think_ms:.0f} ms, {cfg.turns_per_session} turns per session"
+    )
+    for columns, heading in (
+        (MAIN_COLUMNS, title),
+        (SPLIT_COLUMNS, "where the added time goes (ms; CPU in % of one core)"),
+    ):
+        table = Table(title=heading)
+        for name, _ in columns:
+            table.add_column(name, justify="right")
+        for r in rows:
+            table.add_row(*(cell(r) for _, cell in columns))
+        console.print(table)
+    for r in rows:
+        if r["failed_turns"]:
+            console.print(f"{r['concurrency']} sessions, failed: {', '.join(r['failed_turns'])}")
+    goal = next((r for r in rows if r["concurrency"] == GOAL_LEVEL), None)
+    if goal is not None:
+        met = goal["added_p99_ms"] < GOAL_P99_MS and not goal["errors"] and goal["all_recorded"]
+        console.print(
+            f"goal at {GOAL_LEVEL} sessions (p99 added < {GOAL_P99_MS:.0f} ms, no errors, every"
+            f" turn recorded): {'MET' if met else 'NOT MET'}"
+        )
+    console.print(
+        f"audit chain: {'intact' if audit.get('ok') else 'BROKEN'}, "
+        f"{audit.get('checked', '?')} records checked"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--levels", default="50,200,500", help="Concurrent sessions per level.")
+    parser.add_argument("--turns-per-session", type=int, default=Config.turns_per_session)
+    parser.add_argument("--model-delay-ms", type=float, default=Config.model_delay_ms)
+    parser.add_argument(
+        "--duration", type=float, default=Config.duration_s, help="Max seconds per level."
+    )
+    parser.add_argument("--max-turns", type=int, default=Config.max_turns, help="Turn cap.")
+    parser.add_argument("--ramp-s", type=float, default=None, help="Spread of session starts.")
+    parser.add_argument("--think-ms", type=float, default=0.0, help="Pause between turns.")
+    parser.add_argument(
+        "--server-env", action="append", default=[], metavar="NAME=VALUE", help="For the server."
+    )
+    parser.add_argument("--json", type=Path, default=None, help="Also write the numbers here.")
+    args = parser.parse_args()
+    cfg = Config(
+        levels=tuple(int(v) for v in args.levels.split(",") if v.strip()),
+        turns_per_session=args.turns_per_session,
+        model_delay_ms=args.model_delay_ms,
+        duration_s=args.duration,
+        max_turns=args.max_turns,
+        ramp_s=args.ramp_s,
+        think_ms=args.think_ms,
+        server_env=tuple((e.partition("=")[0], e.partition("=")[2]) for e in args.server_env),
+    )
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=150)
+    load = os.getloadavg()[0]
+    console.print(
+        f"{os.cpu_count()} CPUs, load average {load:.2f} before the run. The server, the fake"
+        " model and this load generator (one process) share them, all on loopback."
+    )
+    if load > 0.5:
+        console.print("[yellow]other work is running: expect noisy numbers ('others' CPU)[/]")
+    levels, checks = run_benchmark(cfg)
+    rows = [summary(level, cfg.model_delay_ms) for level in levels]
+    render(console, cfg, rows, checks["audit"])
+    if checks["server_log"]:
+        console.print(f"server log: {len(checks['server_log'])} problem lines, the last ones:")
+        for line in checks["server_log"][-10:]:
+            console.print(f"  {line}", highlight=False, markup=False)
+    if args.json:
+        document = {"config": asdict(cfg), "levels": rows, **checks}
+        args.json.write_text(json.dumps(document, indent=2))
+
+
+if __name__ == "__main__":
+    main()
