@@ -151,11 +151,12 @@ class ApprovalStore:
             (_iso(datetime.now(UTC)), outcome, approval_id),
         )
 
-    def decided_not_resumed(self) -> list[ApprovalRow]:
-        """Decisions a crash kept from reaching their turn."""
+    def decided_not_resumed(self, decided_before: datetime | None = None) -> list[ApprovalRow]:
+        """Decisions a crash kept from reaching their turn (decided before a time, if given)."""
         rows = self._db.run(
             f"SELECT {_COLUMNS} FROM approvals WHERE status != 'pending'"
-            " AND resumed_at IS NULL ORDER BY decided_at"
+            " AND resumed_at IS NULL AND decided_at <= ? ORDER BY decided_at",
+            (_iso(decided_before or datetime.now(UTC)),),
         ).rows
         return [_row(r) for r in rows]
 

@@ -12,6 +12,8 @@ the audit store.
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 import uuid
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -57,6 +59,9 @@ from tools.client import IN_PROCESS_BASE_URL, CapabilityClient, RetryPolicy
 from tools.facts import read_customer
 from tools.registry import ACTION_TOOLS
 from tools.spec import Channel, ToolContext
+
+CUSTOMER_TTL_S = 30.0
+"""How long a process reuses a customer's region, postcode and tier between turns."""
 
 OnStep = Callable[[StepEvent], Awaitable[None]]
 """Called after each graph node of a turn (streaming)."""
@@ -115,6 +120,7 @@ class Arbiter:
         self.deps = deps
         self.graph = graph
         self.sessions = sessions
+        self._customers: dict[str, tuple[float, CustomerContext]] = {}
         self.approvals = approvals
         # One lock per session with a turn in flight; it goes away with its last holder.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -162,6 +168,8 @@ class Arbiter:
             approval_ttl=timedelta(seconds=settings.approval_ttl_s),
         )
         shared = PostgresTables(guard.pool) if guard.pool is not None else None
+        session_tables = shared or SqliteTables(settings.path("sessions.sqlite"))
+        approval_tables = shared or SqliteTables(settings.path("approvals.sqlite"))
         async with http, guard, open_checkpointer(settings) as saver:
             try:
                 yield cls(
@@ -169,14 +177,14 @@ class Arbiter:
                     client=client,
                     deps=deps,
                     graph=build_graph(deps, saver),
-                    sessions=SessionStore(shared or SqliteTables(settings.path("sessions.sqlite"))),
-                    approvals=ApprovalStore(
-                        shared or SqliteTables(settings.path("approvals.sqlite"))
-                    ),
+                    sessions=SessionStore(session_tables),
+                    approvals=ApprovalStore(approval_tables),
                     tracing=tracing,
                 )
             finally:
                 deps.audit.close()
+                session_tables.close()
+                approval_tables.close()
 
     @property
     def policies(self) -> PolicyStore:
@@ -213,11 +221,7 @@ class Arbiter:
                 f"{self.settings.max_message_chars}"
             )
         session = self.sessions.get(session_id)
-        if self.approvals.has_pending(session_id):
-            raise ConflictError(
-                f"session {session_id} has a turn waiting for approval; "
-                "it continues once that is decided"
-            )
+        self._check_not_waiting(session_id)
         scratch = TurnScratch(
             turn_id=turn_id or f"turn_{uuid.uuid4().hex[:20]}",
             session_id=session_id,
@@ -263,7 +267,9 @@ class Arbiter:
             user_message=text,
         ) as span:
             config: RunnableConfig = {"configurable": {"thread_id": session_id}}
-            async with lock:
+            async with lock, self._lease(session_id):
+                if scratch is not None:
+                    self._check_not_waiting(session_id)  # again, now that the turn is ours
                 if on_step is None:
                     out = await self.graph.ainvoke(
                         graph_input, config=config, context=ctx, durability="exit"
@@ -271,10 +277,10 @@ class Arbiter:
                     interrupts = out.get("__interrupt__", ())
                 else:
                     interrupts = await self._stream(graph_input, config, ctx, on_step)
-            paused = [ApprovalRequest.model_validate(i.value) for i in interrupts]
-            if paused:
+                paused = [ApprovalRequest.model_validate(i.value) for i in interrupts]
                 for request in paused:
                     self.approvals.add(request)
+            if paused:
                 return TurnResult(
                     text=waiting_text(paused),
                     turn_id=turn_id,
@@ -287,6 +293,24 @@ class Arbiter:
         return TurnResult(
             text=record.final_text, turn_id=turn_id, session_id=session_id, recorded=record
         )
+
+    def _check_not_waiting(self, session_id: str) -> None:
+        if self.approvals.has_pending(session_id):
+            raise ConflictError(
+                f"session {session_id} has a turn waiting for approval; "
+                "it continues once that is decided"
+            )
+
+    @asynccontextmanager
+    async def _lease(self, session_id: str) -> AsyncIterator[None]:
+        """One turn at a time per session, across processes and replicas."""
+        holder = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        if not self.sessions.lease(session_id, holder, self.settings.turn_lease_s):
+            raise ConflictError(f"session {session_id} has a turn in progress; try again")
+        try:
+            yield
+        finally:
+            self.sessions.release(session_id, holder)
 
     async def _stream(
         self, graph_input: Any, config: RunnableConfig, ctx: TurnContext, on_step: OnStep
@@ -377,26 +401,32 @@ class Arbiter:
             expired += 1
         return expired
 
-    async def recover(self) -> int:
-        """Resume turns whose decision was taken but never reached them (a crash between)."""
+    async def recover(self, *, min_age_s: float = 0.0) -> int:
+        """Resume turns whose decision was taken but never reached them (a crash between).
+
+        ``min_age_s`` leaves alone decisions younger than that (another process may be
+        resuming them right now); a turn another process holds is skipped.
+        """
         resumed = 0
-        for row in self.approvals.decided_not_resumed():
+        before = datetime.now(UTC) - timedelta(seconds=min_age_s)
+        for row in self.approvals.decided_not_resumed(decided_before=before):
             assert row.decision is not None
-            await self._resume(row.request, row.decision)
+            try:
+                await self._resume(row.request, row.decision)
+            except ConflictError:
+                continue
             resumed += 1
         return resumed
 
     async def tool_context(
         self, principal: Principal, session_id: str
     ) -> tuple[ToolContext, CustomerContext]:
-        """The trusted context of a turn for this principal, from the customer service."""
-        customer = await self._customer(principal.customer_id)
-        known = CustomerContext(
-            name=str(customer["name"]),
-            region=str(customer["region"]),
-            postcode=str(customer["postcode"]),
-            loyalty_tier=str(customer["loyalty_tier"]),
-        )
+        """The trusted context of a turn for this principal, from the customer service.
+
+        Kept per process for ``CUSTOMER_TTL_S``: it shapes the prompt and rule scopes;
+        rules that judge the customer (tier, age) read the profile afresh as a fact.
+        """
+        known = await self._known_customer(principal.customer_id)
         tools = ToolContext(
             customer_id=principal.customer_id,
             session_id=session_id,
@@ -407,6 +437,23 @@ class Arbiter:
             client=self.client,
         )
         return tools, known
+
+    async def _known_customer(self, customer_id: str) -> CustomerContext:
+        now = time.monotonic()
+        cached = self._customers.get(customer_id)
+        if cached is not None and now - cached[0] < CUSTOMER_TTL_S:
+            return cached[1]
+        customer = await self._customer(customer_id)
+        known = CustomerContext(
+            name=str(customer["name"]),
+            region=str(customer["region"]),
+            postcode=str(customer["postcode"]),
+            loyalty_tier=str(customer["loyalty_tier"]),
+        )
+        if len(self._customers) >= 10_000:
+            self._customers.clear()
+        self._customers[customer_id] = (now, known)
+        return known
 
     async def _customer(self, customer_id: str) -> dict[str, object]:
         try:

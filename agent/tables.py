@@ -8,12 +8,12 @@ Statements are written once with ``?`` placeholders and ``ON CONFLICT`` (both di
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
-
-from arbiter.sqlite import connect
 
 _SCHEMA_LOCK = 7_423_311_002
 """Advisory lock id serialising ``CREATE ... IF NOT EXISTS`` across processes."""
@@ -38,24 +38,44 @@ class Tables(Protocol):
         """Create tables and indexes if missing."""
         ...
 
+    def close(self) -> None:
+        """Release what this object holds (not a shared pool)."""
+        ...
+
 
 class SqliteTables:
-    """Tables in one SQLite file."""
+    """Tables in one SQLite file, through one long-lived connection (autocommit, WAL).
+
+    Opening a connection per statement cost more than the statement; other processes
+    share the file safely (WAL, busy timeout).
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._conn = sqlite3.connect(
+            path, timeout=10.0, isolation_level=None, check_same_thread=False
+        )
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        # Every commit survives a process crash; only a power loss can drop the last ones.
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._lock = threading.Lock()
 
     def run(self, sql: str, args: Sequence[Any] = ()) -> Result:
-        """Execute on a fresh connection (autocommit)."""
-        with connect(self.path) as conn:
-            cursor = conn.execute(sql, tuple(args))
+        """Execute one statement (its own transaction)."""
+        with self._lock:
+            cursor = self._conn.execute(sql, tuple(args))
             return Result(cursor.fetchall(), cursor.rowcount)
 
     def create(self, statements: Sequence[str]) -> None:
         """Create what is missing."""
-        with connect(self.path) as conn:
+        with self._lock:
             for statement in statements:
-                conn.execute(statement)
+                self._conn.execute(statement)
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._conn.close()
 
 
 class PostgresTables:
@@ -77,3 +97,6 @@ class PostgresTables:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
             for statement in statements:
                 conn.execute(statement)
+
+    def close(self) -> None:
+        """Nothing: the pool belongs to the guard stores, which close it."""

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     tool_timeout_s: float = Field(default=5.0, description="Per-call timeout for capability APIs.")
     tool_max_attempts: int = Field(default=3, description="Attempts per capability call.")
     max_message_chars: int = Field(default=4000, description="Longest user message accepted.")
+    turn_lease_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="Longest a turn holds its session against other processes (crash lapse).",
+    )
     max_plan_steps: int = Field(default=6, description="Model calls per turn before answering.")
     max_revisions: int = Field(default=2, description="Re-plans allowed after denied actions.")
     approval_ttl_s: float = Field(

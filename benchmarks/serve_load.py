@@ -100,6 +100,10 @@ class Config:
     request_timeout_s: float = 60.0
     server_env: tuple[tuple[str, str], ...] = ()
     """Extra environment for ``arbiter serve`` (experiments: PYTHONPATH, ARBITER_*)."""
+    workers: int = 1
+    """``arbiter serve --workers``."""
+    sandbox_process: bool = False
+    """Run the capability services in their own process (as a retailer's APIs would be)."""
 
 
 @dataclass
@@ -246,6 +250,8 @@ async def run_level(
     ) as client:
         before = await server_llm(client, stack)
         pids = {"server": stack.server.pid, "fake model": stack.fake.pid}
+        if stack.sandbox is not None:
+            pids["sandbox"] = stack.sandbox.pid
         cpu0 = {k: cpu_seconds(p) for k, p in pids.items()}
         own0, busy0, started = time.process_time(), machine_busy_seconds(), time.monotonic()
         runs = [SessionRun(budget, started + cfg.duration_s) for _ in range(concurrency)]
@@ -341,7 +347,9 @@ def run_benchmark(cfg: Config) -> tuple[list[Level], dict[str, Any]]:
     server logged at warning level or above while it ran.
     """
     with tempfile.TemporaryDirectory(prefix="arbiter-load-") as tmp:
-        with running_stack(Path(tmp), cfg.model_delay_ms, cfg.server_env) as stack:
+        with running_stack(
+            Path(tmp), cfg.model_delay_ms, cfg.server_env, cfg.workers, cfg.sandbox_process
+        ) as stack:
             levels = asyncio.run(drive(stack, cfg))
             audit = verify_audit(stack)
         problems = [
@@ -426,9 +434,10 @@ SPLIT_COLUMNS: tuple[tuple[str, Callable[[Row], str]], ...] = (
     ("session open p50 / p99", lambda r: _pair(r, "session_open")),
     ("server CPU ms/turn", lambda r: _ms(r["server_cpu_ms_per_turn"])),
     *(
-        (f"CPU {name}", lambda r, k=key: f"{r['cpu_percent_of_one_core'][k]:.0f}")
+        (f"CPU {name}", lambda r, k=key: f"{r['cpu_percent_of_one_core'].get(k, 0.0):.0f}")
         for name, key in (
             ("server", "server"),
+            ("sandbox", "sandbox"),
             ("fake", "fake model"),
             ("loadgen", "load generator"),
             ("others", "other processes"),
@@ -487,6 +496,15 @@ def main() -> None:
     parser.add_argument(
         "--server-env", action="append", default=[], metavar="NAME=VALUE", help="For the server."
     )
+    parser.add_argument(
+        "--sandbox",
+        choices=("in-process", "process"),
+        default="in-process",
+        help="Capability services inside the server (default) or in their own process.",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="arbiter serve --workers (processes)."
+    )
     parser.add_argument("--json", type=Path, default=None, help="Also write the numbers here.")
     args = parser.parse_args()
     cfg = Config(
@@ -498,6 +516,8 @@ def main() -> None:
         ramp_s=args.ramp_s,
         think_ms=args.think_ms,
         server_env=tuple((e.partition("=")[0], e.partition("=")[2]) for e in args.server_env),
+        workers=args.workers,
+        sandbox_process=args.sandbox == "process",
     )
     console = Console()
     if not console.is_terminal:

@@ -36,6 +36,8 @@ class Stack:
     data_dir: Path
     log: Path
     keys: dict[str, str]
+    sandbox: subprocess.Popen[bytes] | None = None
+    """The capability services in their own process (``--sandbox process``), else None."""
 
 
 def free_port() -> int:
@@ -60,9 +62,17 @@ def arbiter_exe() -> str:
 
 @contextmanager
 def running_stack(
-    work: Path, delay_ms: float, server_env: tuple[tuple[str, str], ...] = ()
+    work: Path,
+    delay_ms: float,
+    server_env: tuple[tuple[str, str], ...] = (),
+    workers: int = 1,
+    sandbox_process: bool = False,
 ) -> Iterator[Stack]:
-    """Start the fake model and ``arbiter serve``; stop both on exit."""
+    """Start the fake model (and the sandbox) and ``arbiter serve``; stop them on exit.
+
+    With ``sandbox_process`` the capability services run as ``arbiter sandbox serve``
+    beside the server, as a retailer's APIs would, instead of inside its event loop.
+    """
     fake = subprocess.Popen(
         [sys.executable, *f"-m benchmarks.fake_openai --port 0 --delay-ms {delay_ms}".split()],
         stdout=subprocess.PIPE,
@@ -70,6 +80,7 @@ def running_stack(
         env=child_env(),
     )
     server: subprocess.Popen[bytes] | None = None
+    sandbox: subprocess.Popen[bytes] | None = None
     try:
         assert fake.stdout is not None
         line = fake.stdout.readline().split()
@@ -77,17 +88,31 @@ def running_stack(
             raise RuntimeError(f"the fake model did not start: {line}")
         fake_url = f"http://{HOST}:{line[1]}"
         port, data_dir, log = free_port(), work / "data", work / "serve.log"
+        extra: dict[str, str] = {}
+        if sandbox_process:
+            sandbox_port = free_port()
+            with (work / "sandbox.log").open("wb") as out:
+                sandbox = subprocess.Popen(
+                    [arbiter_exe(), "sandbox", "serve", "--host", HOST]
+                    + ["--port", str(sandbox_port)],
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    env=child_env(ARBITER_DATA_DIR=str(data_dir)),
+                )
+            extra["ARBITER_SANDBOX_URL"] = f"http://{HOST}:{sandbox_port}"
+            wait_answering(f"{extra['ARBITER_SANDBOX_URL']}/customers?limit=1", sandbox, 60.0)
         env = child_env(
             ARBITER_DATA_DIR=str(data_dir),
             ARBITER_PLANNER="openai",
             OPENAI_BASE_URL=f"{fake_url}/v1",
             OPENAI_API_KEY="sk-benchmark",
+            **extra,
             **dict(server_env),
         )
         with log.open("wb") as out:
             server = subprocess.Popen(
                 [arbiter_exe(), "serve", "--host", HOST, "--port", str(port)]
-                + ["--log-level", "warning", "--no-access-log"],
+                + ["--log-level", "warning", "--no-access-log", "--workers", str(workers)],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 env=env,
@@ -95,9 +120,13 @@ def running_stack(
         base_url = f"http://{HOST}:{port}"
         wait_ready(base_url, server, log, 60.0)
         keys = read_keys(data_dir / "api-keys.yaml")
-        yield Stack(fake, server, fake_url, base_url, data_dir, log, keys)
+        yield Stack(fake, server, fake_url, base_url, data_dir, log, keys, sandbox)
     finally:
-        for proc, sig in ((server, signal.SIGINT), (fake, signal.SIGTERM)):
+        for proc, sig in (
+            (server, signal.SIGINT),
+            (sandbox, signal.SIGINT),
+            (fake, signal.SIGTERM),
+        ):
             if proc is not None:
                 stop(proc, sig)
         if fake.stdout is not None:
@@ -138,9 +167,16 @@ def read_keys(path: Path) -> dict[str, str]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process (Linux /proc), all threads."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU of a process and its live children (Linux /proc), all threads."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def machine_busy_seconds() -> float:
@@ -165,3 +201,18 @@ def verify_audit(stack: Stack) -> dict[str, Any]:
     )
     report: dict[str, Any] = json.loads(done.stdout) if done.stdout.strip() else {"ok": False}
     return report
+
+
+def wait_answering(url: str, proc: subprocess.Popen[bytes], timeout_s: float) -> None:
+    """Poll ``url`` until it answers 200 (or the process dies, or time runs out)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{url}: the process exited with {proc.returncode}")
+        try:
+            if httpx.get(url, timeout=2.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout_s:.0f} s")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -15,6 +15,21 @@ def serve(
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
     access_log: Annotated[bool, typer.Option(help="Log each request line.")] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Processes serving the API (turns of one session never overlap: a lease in"
+            " the sessions store holds them apart). Metrics are per process.",
+        ),
+    ] = 1,
+    timeout_keep_alive: Annotated[
+        int,
+        typer.Option(
+            help="Seconds an idle client connection stays open (keep it above the"
+            " load balancer's idle timeout)."
+        ),
+    ] = 75,
 ) -> None:
     """Serve the shopping chat and support copilot API, with the console at /console/."""
     import uvicorn
@@ -31,11 +46,15 @@ def serve(
         highlight=False,
     )
     err.print(f"{len(keys)} API keys from {path} (and ARBITER_API_KEYS).", highlight=False)
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_level=log_level,
-        access_log=access_log,
-        timeout_graceful_shutdown=10,
-    )
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": log_level,
+        "access_log": access_log,
+        "timeout_keep_alive": timeout_keep_alive,
+        "timeout_graceful_shutdown": 10,
+    }
+    if workers == 1:
+        uvicorn.run(create_app(settings), **options)
+    else:  # each worker builds its app from the same environment
+        uvicorn.run("api.app:create_app", factory=True, workers=workers, **options)
