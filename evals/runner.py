@@ -136,6 +136,8 @@ class RunConfig:
     seeded_db: Path | None = None
     """A sandbox database already seeded at ``SANDBOX_CLOCK`` (else one is seeded)."""
     policies: dict[Path | None, LoadedPolicy] = field(default_factory=dict)
+    enforce_policy: Path | None = None
+    """Enforce this policy instead of each suite's; the suite's still judges what is unsafe."""
 
 
 class Job(NamedTuple):
@@ -212,6 +214,17 @@ def crashed(suite: Suite, scenario: Scenario, trial: int, exc: Exception) -> Tri
     )
 
 
+def enforced_policy(config: RunConfig) -> LoadedPolicy | None:
+    """The policy ``--enforce-policy`` names (loaded once per run and process), or None."""
+    path = config.enforce_policy
+    if path is None:
+        return None
+    key = Path(f"enforce:{path}")
+    if key not in config.policies:
+        config.policies[key] = load_policy(path, known_actions={t.name for t in ACTION_TOOLS})
+    return config.policies[key]
+
+
 def suite_policy(suite: Suite, config: RunConfig) -> LoadedPolicy:
     """The policy a suite runs and is judged under (loaded once per run and process)."""
     if suite.policy not in config.policies:
@@ -239,6 +252,7 @@ async def run_trial(
 
         app = create_app(data_dir / "sandbox.sqlite", clock=SANDBOX_CLOCK)
     policy = suite_policy(suite, config)
+    enforced = enforced_policy(config) or policy
     model = config.model_factory(suite, scenario) if config.model_factory else None
     settings = Settings(data_dir=data_dir, planner="offline", database_url=None, sandbox_url=None)
     recorder = None
@@ -251,7 +265,7 @@ async def run_trial(
     played: list[Turn] = []
     turns: list[TurnOutcome] = []
     records: list[DecisionRecord] = []
-    async with Arbiter.open(settings, model=model, http=http, policy=policy) as arbiter:
+    async with Arbiter.open(settings, model=model, http=http, policy=enforced) as arbiter:
         switches = arbiter.deps.validator.kill_switch  # the trial's own guard store
 
         async def prepare(setup: Setup) -> None:

@@ -92,6 +92,13 @@ def run_command(
         Path | None,
         typer.Option(help="YAML prices by model name: {model: {input: USD, output: USD}}."),
     ] = None,
+    enforce_policy: Annotated[
+        Path | None,
+        typer.Option(
+            help="Enforce this policy instead of each suite's (a candidate, or one loosened on"
+            " purpose); what is unsafe is still judged by the suite's own policy."
+        ),
+    ] = None,
 ) -> None:
     """Run every scenario of the suites; write report.json, summary.md and report.html.
 
@@ -111,7 +118,14 @@ def run_command(
         write_junit,
         write_reports,
     )
-    from evals.runner import RunConfig, TrialResult, cassette_model, run_suites, suite_policy
+    from evals.runner import (
+        RunConfig,
+        TrialResult,
+        cassette_model,
+        enforced_policy,
+        run_suites,
+        suite_policy,
+    )
     from evals.scenario import SuiteError, load_suite
     from evals.user import SettingsModel, UserModelFactory, user_settings
 
@@ -126,8 +140,14 @@ def run_command(
     policies = RunConfig().policies
     try:  # a broken suite policy stops the run here, not in every trial
         versions = {s.name: suite_policy(s, RunConfig(policies=policies)).version for s in loaded}
+        enforced = enforced_policy(RunConfig(policies=policies, enforce_policy=enforce_policy))
     except ConfigError as exc:
         raise fail(str(exc), code=2) from None
+    if enforced is not None:
+        err.print(
+            f"Enforcing {enforce_policy} ({enforced.version[:12]}) instead of the suites'"
+            " policies; unsafe executions are still judged by each suite's own."
+        )
     try:
         price_list = price_table(input_price, output_price, prices)
     except InputError as exc:
@@ -177,6 +197,7 @@ def run_command(
             on_trial_done=done,
             policies=policies,
             record_dir=record,
+            enforce_policy=enforce_policy,
         )
         clock = time.perf_counter()
         results = run(lambda: run_suites(loaded, config))
