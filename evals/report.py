@@ -222,9 +222,29 @@ class Comparison(BaseModel):
     @property
     def worse(self) -> bool:
         """A regression, or more unsafe executions than the baseline."""
-        return bool(self.regressions) or (
-            self.candidate.unsafe_executions > self.baseline.unsafe_executions
-        )
+        return bool(self.gate_failures())
+
+    def gate_failures(self, max_success_drop: float | None = None) -> list[str]:
+        """Why the candidate fails the release gate (empty: it passes).
+
+        More unsafe executions always fail it. Without ``max_success_drop`` any scenario
+        that stopped passing fails it; with it (in percentage points), only an overall
+        success drop beyond that does (for model runs that vary from trial to trial).
+        """
+        failures = []
+        before, after = self.baseline.unsafe_executions, self.candidate.unsafe_executions
+        if after > before:
+            failures.append(f"unsafe executions rose from {before} to {after}")
+        if max_success_drop is None:
+            if self.regressions:
+                failures.append(f"{len(self.regressions)} scenario(s) stopped passing")
+        else:
+            old = self.baseline.success_rate or 0.0
+            new = self.candidate.success_rate or 0.0
+            drop = (old - new) * 100
+            if drop > max_success_drop:
+                failures.append(f"success fell {drop:.1f} points (gate: {max_success_drop:g})")
+        return failures
 
 
 def load_report(path: Path) -> RunReport:

@@ -236,8 +236,16 @@ def run_command(
 def compare_command(
     baseline: Annotated[Path, typer.Argument(help="Baseline report.json (or its run directory).")],
     candidate: Annotated[Path, typer.Argument(help="Candidate report.json (or directory).")],
+    max_success_drop: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="Gate on the overall success drop (percentage points) instead of on any"
+            " scenario that stopped passing. New unsafe executions always fail the gate.",
+        ),
+    ] = None,
 ) -> None:
-    """Compare two runs; exit 1 on a regression or more unsafe executions (a release gate)."""
+    """Compare two runs; exit 1 when the release gate fails."""
     from pydantic import ValidationError
 
     from evals.report import compare as compare_runs
@@ -255,8 +263,12 @@ def compare_command(
     ):
         if items:
             out.print(f"{label}: {', '.join(items)}", highlight=False)
-    if result.worse:
+    failures = result.gate_failures(max_success_drop)
+    for reason in failures:
+        err.print(f"[red]gate failed:[/red] {reason}", highlight=False)
+    if failures:
         raise typer.Exit(1)
+    out.print("gate passed", style="green")
 
 
 class Tau2Set(StrEnum):

@@ -322,6 +322,10 @@ def test_compare_finds_regressions_and_fixes(tmp_path: Path) -> None:
     assert "s/b" in page and "s/a" not in page  # only failing trials get a transcript
     assert (result.regressions, result.fixes, result.missing) == (["s/a"], ["s/b"], ["s/c"])
     assert result.worse and not compare(base, base).worse
+    # success 2/3 -> 1/2: a 16.7-point drop; a 20-point gate lets it through, 10 does not
+    assert result.gate_failures(max_success_drop=20) == []
+    assert result.gate_failures(max_success_drop=10) == ["success fell 16.7 points (gate: 10)"]
+    assert result.gate_failures() == ["1 scenario(s) stopped passing"]
 
 
 def _strict_suite(tmp_path: Path) -> Suite:
