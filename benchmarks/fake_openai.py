@@ -59,6 +59,8 @@ class FakeModel:
     delay_s: float = 0.3
     requests: int = 0
     by_tag: Counter[str] = field(default_factory=Counter)
+    ms_by_tag: dict[str, float] = field(default_factory=dict)
+    """Time the fake itself spent per turn tag: request read to response written."""
 
     def stats(self) -> dict[str, Any]:
         """What ``GET /stats`` returns."""
@@ -66,6 +68,7 @@ class FakeModel:
             "requests": self.requests,
             "delay_ms": self.delay_s * 1000,
             "by_tag": dict(self.by_tag),
+            "ms_by_tag": dict(self.ms_by_tag),
         }
 
     async def complete(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -182,9 +185,13 @@ async def handle(
             except (asyncio.IncompleteReadError, ConnectionError):
                 return
             path = path.split("?", 1)[0]
+            started = time.perf_counter()
+            tag: str | None = None
             if method == "POST" and path.endswith("/chat/completions"):
                 try:
-                    payload = await model.complete(json.loads(body))
+                    request = json.loads(body)
+                    tag = turn_tag(request.get("messages") or [])
+                    payload = await model.complete(request)
                     status = 200
                 except (ValueError, AttributeError) as exc:
                     status, payload = 400, {"error": {"message": f"bad request: {exc}"}}
@@ -194,6 +201,9 @@ async def handle(
                 status, payload = 404, {"error": {"message": f"no route {method} {path}"}}
             writer.write(response(status, payload))
             await writer.drain()
+            if tag is not None:
+                spent = (time.perf_counter() - started) * 1000
+                model.ms_by_tag[tag] = model.ms_by_tag.get(tag, 0.0) + spent
             if headers.get("connection", "").lower() == "close":
                 return
     except (BadRequest, asyncio.LimitOverrunError, ConnectionError, ValueError):

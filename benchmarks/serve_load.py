@@ -12,7 +12,10 @@ between turns unless ``--think-ms``; session starts are spread over ``--ramp-s``
 by default 1 s, or one think time so that sessions do not all start in step).
 
 Added latency of a turn = response time - (model calls of that turn x model delay);
-the fake counts the calls per turn from a ``[bench:<tag>]`` tag in the message. Every
+the fake counts the calls per turn from a ``[bench:<tag>]`` tag in the message. A
+second figure subtracts what the fake measured it spent on the turn's calls instead
+(request read to response written: its sleeps, their timer overshoot, its own JSON
+work), so the model's own delays are not charged to Arbiter. Every
 level is checked for errors and for a DecisionRecord of every turn sent (GET
 /v1/sessions/{id}/decisions of each session, matched by turn id), and the audit chain
 is verified at the end. A second table splits the added latency: outside the graph
@@ -139,6 +142,8 @@ class Level:
     wall_s: float
     runs: list[SessionRun]
     calls: dict[str, int]
+    model_ms: dict[str, float] = field(default_factory=dict)
+    """Time the fake model spent per turn tag (its sleeps plus its own work)."""
     recorded: int = 0
     unrecorded: list[str] = field(default_factory=list)
     llm_ms: float | None = None
@@ -162,6 +167,10 @@ class Level:
     def added(self, delay_ms: float) -> list[float]:
         """Response time minus the turn's model time, for answered turns."""
         return [t.ms - self.calls.get(t.tag, 0) * delay_ms for t in self.turns if not t.error]
+
+    def added_measured(self) -> list[float]:
+        """Response time minus the time the model endpoint itself took for the turn."""
+        return [t.ms - self.model_ms.get(t.tag, 0.0) for t in self.turns if not t.error]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -273,7 +282,8 @@ async def run_level(
         busy = (machine_busy_seconds() - busy0) / wall * 100
         cpu["other processes"] = max(0.0, busy - sum(cpu.values()))
         after = await server_llm(client, stack)
-        level = Level(concurrency, wall, runs, await fake_calls(stack), cpu=cpu)
+        by_tag, model_ms = await fake_calls(stack)
+        level = Level(concurrency, wall, runs, by_tag, model_ms=model_ms, cpu=cpu)
         level.client_lag_ms = lags
         calls = after[1] - before[1]
         level.llm_ms = (after[0] - before[0]) / calls * 1000 if calls else None
@@ -306,12 +316,14 @@ async def server_llm(client: httpx.AsyncClient, stack: Stack) -> tuple[float, fl
     return total, count
 
 
-async def fake_calls(stack: Stack) -> dict[str, int]:
-    """Model calls per turn tag, as the fake counted them."""
+async def fake_calls(stack: Stack) -> tuple[dict[str, int], dict[str, float]]:
+    """Model calls per turn tag, and the time the fake spent on them, as it counted."""
     async with httpx.AsyncClient(base_url=stack.fake_url, timeout=30) as fake:
         response = await fake.get("/stats")
     response.raise_for_status()
-    return {str(k): int(v) for k, v in response.json()["by_tag"].items()}
+    stats = response.json()
+    calls = {str(k): int(v) for k, v in stats["by_tag"].items()}
+    return calls, {str(k): float(v) for k, v in stats["ms_by_tag"].items()}
 
 
 async def check_recorded(client: httpx.AsyncClient, level: Level) -> None:
@@ -389,6 +401,8 @@ def summary(level: Level, delay_ms: float) -> dict[str, Any]:
         "added_p50_ms": pct(added, 0.5),
         "added_p99_ms": pct(added, 0.99),
         "added_max_ms": max(added, default=math.nan),
+        "added_measured_p50_ms": pct(level.added_measured(), 0.5),
+        "added_measured_p99_ms": pct(level.added_measured(), 0.99),
         "outside_graph_p50_ms": pct(outside, 0.5),
         "outside_graph_p99_ms": pct(outside, 0.99),
         "in_graph_p50_ms": pct(inside, 0.5),
@@ -421,6 +435,7 @@ MAIN_COLUMNS: tuple[tuple[str, Callable[[Row], str]], ...] = (
     ("turns/s", lambda r: f"{r['throughput_tps']:.1f}"),
     ("response p50 / p99", lambda r: _pair(r, "response")),
     ("added p50 / p99", lambda r: _pair(r, "added")),
+    ("added vs model's own time p50 / p99", lambda r: _pair(r, "added_measured")),
     (
         "recorded",
         lambda r: f"{r['records']}/{r['turns_sent']}" + ("" if r["all_recorded"] else " !"),
