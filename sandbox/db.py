@@ -9,8 +9,9 @@ as text.
 
 from __future__ import annotations
 
+import queue
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -164,10 +165,67 @@ def db_path_of(request: Request) -> Path:
     return path
 
 
-def get_db(request: Request) -> Iterator[sqlite3.Connection]:
-    """FastAPI dependency: one connection for the request, closed afterwards."""
-    conn = connect(db_path_of(request))
+class ConnectionPool:
+    """Idle connections to one database file, reused by later requests.
+
+    A request holds its connection alone; one left in a transaction is rolled back
+    before it is reused. Pointed at another file (an eval trial re-binding the app),
+    the pool drops what it holds.
+    """
+
+    def __init__(self, db_path: Path, max_idle: int = 8) -> None:
+        self.db_path = db_path
+        self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._max_idle = max_idle
+
+    def take(self) -> sqlite3.Connection:
+        """An idle connection, or a new one."""
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            return connect(self.db_path)
+
+    def give(self, conn: sqlite3.Connection) -> None:
+        """Return a connection (closed instead when the pool is full)."""
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        if self._idle.qsize() < self._max_idle:
+            self._idle.put(conn)
+        else:
+            conn.close()
+
+    def close(self) -> None:
+        """Close every idle connection."""
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
+
+
+def pool_of(request: Request) -> ConnectionPool:
+    """The app's connection pool for its current database file."""
+    state = request.app.state
+    path = db_path_of(request)
+    pool: ConnectionPool | None = getattr(state, "db_pool", None)
+    if pool is None or pool.db_path != path:
+        if pool is not None:
+            pool.close()
+        pool = state.db_pool = ConnectionPool(path)
+    return pool
+
+
+async def get_db(request: Request) -> AsyncIterator[sqlite3.Connection]:
+    """FastAPI dependency: a connection for the request alone, back to the pool afterwards.
+
+    An ``async`` dependency: opening and returning the connection need no thread hop.
+    """
+    pool = pool_of(request)
+    conn = pool.take()
     try:
         yield conn
     finally:
-        conn.close()
+        if pool.db_path == db_path_of(request):
+            pool.give(conn)
+        else:
+            conn.close()
