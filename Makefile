@@ -43,3 +43,5 @@ bench: install-dev
 	$(BIN)/python -m benchmarks.ledger
 	$(BIN)/python -m benchmarks.recording_overhead
 	$(BIN)/python -m benchmarks.rules
+	$(BIN)/python -m benchmarks.eval_speed
+	$(BIN)/python -m benchmarks.serve_load
