@@ -16,11 +16,10 @@ import os
 import time
 import uuid
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 from langchain_core.runnables import RunnableConfig
@@ -28,16 +27,18 @@ from langgraph.types import Command, Interrupt
 from opentelemetry.trace import TracerProvider
 
 from agent import telemetry
-from agent.approval_store import ApprovalRow, ApprovalStore
-from agent.approvals import ApprovalDecision, ApprovalRequest, Decision, waiting_text
+from agent.approval_flow import ApprovalFlow
+from agent.approval_store import ApprovalStore
+from agent.approvals import ApprovalDecision, ApprovalRequest, waiting_text
 from agent.audit_store import AuditStore
 from agent.checkpoints import open_checkpointer
 from agent.deps import TurnContext, TurnDeps, TurnLimits
 from agent.graph import TurnGraph, build_graph
 from agent.models.base import ChatModel, ModelParams
 from agent.models.factory import build_model
-from agent.progress import StepEvent, StepTracker
-from agent.record import CustomerContext, DecisionRecord, Principal
+from agent.progress import StepTracker
+from agent.record import CustomerContext, Principal
+from agent.results import OnStep, TurnResult
 from agent.sessions import Session, SessionStore
 from agent.state import TurnScratch
 from agent.tables import PostgresTables, SqliteTables
@@ -45,8 +46,6 @@ from arbiter.errors import (
     CapabilityError,
     ConflictError,
     InputError,
-    NotFoundError,
-    TurnPausedError,
     UnknownCustomerError,
 )
 from arbiter.settings import Settings
@@ -63,32 +62,6 @@ from tools.spec import Channel, ToolContext
 CUSTOMER_TTL_S = 30.0
 """How long a process reuses a customer's region, postcode and tier between turns."""
 
-OnStep = Callable[[StepEvent], Awaitable[None]]
-"""Called after each graph node of a turn (streaming)."""
-
-
-@dataclass(frozen=True)
-class TurnResult:
-    """The answer and the record of how it was reached, or what the turn waits for."""
-
-    text: str
-    turn_id: str
-    session_id: str
-    recorded: DecisionRecord | None
-    pending: tuple[ApprovalRequest, ...] = ()
-
-    @property
-    def status(self) -> Literal["answered", "pending_approval"]:
-        """``pending_approval`` while the turn is paused for a person."""
-        return "pending_approval" if self.recorded is None else "answered"
-
-    @property
-    def record(self) -> DecisionRecord:
-        """The turn's DecisionRecord (a paused turn has none yet)."""
-        if self.recorded is None:
-            raise TurnPausedError(f"turn {self.turn_id} is waiting for approval")
-        return self.recorded
-
 
 def capability_http(settings: Settings) -> httpx.AsyncClient:
     """HTTP client for the capability services: a real URL, or the sandbox in-process."""
@@ -100,7 +73,7 @@ def capability_http(settings: Settings) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=IN_PROCESS_BASE_URL)
 
 
-class Arbiter:
+class Arbiter(ApprovalFlow):
     """Runs shopper and copilot turns."""
 
     def __init__(
@@ -327,96 +300,6 @@ class Arbiter:
                 elif isinstance(value, dict) and value.get("turn") is not None:
                     await on_step(tracker.event(node, value["turn"]))
         return interrupts
-
-    async def decide(
-        self,
-        approval_id: str,
-        decision: Literal["approved", "rejected"],
-        *,
-        by: str,
-        comment: str = "",
-        digest: str | None = None,
-    ) -> TurnResult:
-        """A person's decision on a pending approval; the paused turn carries on with it.
-
-        ``digest`` is what the person was shown: if the pending request no longer has
-        it, nothing is decided. A request past its expiry is expired instead, and the
-        turn is told so.
-        """
-        row = self.approvals.get(approval_id)
-        if row is None:
-            raise NotFoundError(f"unknown approval {approval_id}")
-        if row.status != "pending":
-            raise ConflictError(f"approval {approval_id} is already {row.status}")
-        if digest is not None and digest != row.request.digest:
-            raise ConflictError(f"approval {approval_id} is not what was shown (digest differs)")
-        now = datetime.now(UTC)
-        if now >= row.request.expires_at:
-            await self._settle(row, "expired", by="system:expiry", comment="", now=now)
-            raise ConflictError(f"approval {approval_id} expired at {row.request.expires_at}")
-        return await self._settle(row, decision, by=by, comment=comment, now=now)
-
-    async def _settle(
-        self, row: ApprovalRow, decision: Decision, *, by: str, comment: str, now: datetime
-    ) -> TurnResult:
-        made = ApprovalDecision(
-            approval_id=row.approval_id,
-            decision=decision,
-            by=by,
-            comment=comment,
-            decided_at=now,
-        )
-        if not self.approvals.decide(made):
-            current = self.approvals.get(row.approval_id)
-            raise ConflictError(
-                f"approval {row.approval_id} is already {current.status if current else 'gone'}"
-            )
-        return await self._resume(row.request, made)
-
-    async def _resume(self, request: ApprovalRequest, decision: ApprovalDecision) -> TurnResult:
-        session = self.sessions.get(request.session_id)
-        result = await self._run(session, request.turn_id, None, None, resume=decision)
-        outcome = None
-        if result.recorded is not None:
-            outcome = next(
-                (
-                    str(a.get("outcome"))
-                    for a in result.recorded.approvals
-                    if a.get("approval_id") == request.approval_id
-                ),
-                None,
-            )
-        self.approvals.mark_resumed(request.approval_id, outcome or "changed")
-        return result
-
-    async def expire_due(self, now: datetime | None = None) -> int:
-        """Expire pending approvals whose time ran out; their turns say so and finish."""
-        moment = now or datetime.now(UTC)
-        expired = 0
-        for row in self.approvals.due(moment):
-            try:
-                await self._settle(row, "expired", by="system:expiry", comment="", now=moment)
-            except ConflictError:
-                continue  # decided meanwhile
-            expired += 1
-        return expired
-
-    async def recover(self, *, min_age_s: float = 0.0) -> int:
-        """Resume turns whose decision was taken but never reached them (a crash between).
-
-        ``min_age_s`` leaves alone decisions younger than that (another process may be
-        resuming them right now); a turn another process holds is skipped.
-        """
-        resumed = 0
-        before = datetime.now(UTC) - timedelta(seconds=min_age_s)
-        for row in self.approvals.decided_not_resumed(decided_before=before):
-            assert row.decision is not None
-            try:
-                await self._resume(row.request, row.decision)
-            except ConflictError:
-                continue
-            resumed += 1
-        return resumed
 
     async def tool_context(
         self, principal: Principal, session_id: str
