@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent.approval_store import ApprovalRow
 from agent.approvals import ApprovalRequest, describe
 from agent.record import DecisionRecord
-from agent.runtime import TurnResult
+from agent.results import TurnResult
 from agent.sessions import Session
 from guardrails.kill_switch import Switch
 

@@ -14,7 +14,7 @@ from rich.tree import Tree
 from agent.record import DecisionRecord
 
 if TYPE_CHECKING:
-    from agent.runtime import TurnResult
+    from agent.results import TurnResult
 
 
 def render_result(console: Console, result: TurnResult) -> None:

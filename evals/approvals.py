@@ -26,7 +26,8 @@ from pydantic import BaseModel, Field
 from agent.approvals import ApprovalEntry, ApprovalRequest
 from agent.record import DecisionRecord, ExecutionRecord
 from agent.replay import replay_turn
-from agent.runtime import Arbiter, TurnResult
+from agent.results import TurnResult
+from agent.runtime import Arbiter
 from arbiter.errors import ConflictError, InputError
 from evals.scenario import ApprovalExpectation, ApprovalOutcome, Setup, Turn
 from guardrails.policy import LoadedPolicy

@@ -12,7 +12,8 @@ from fastapi.responses import StreamingResponse
 
 from agent.progress import StepEvent
 from agent.record import DecisionRecord
-from agent.runtime import Arbiter, TurnResult
+from agent.results import TurnResult
+from agent.runtime import Arbiter
 from api.auth import Caller
 from api.deps import AnyCaller, ArbiterDep, Staff, check_customer, session_for
 from api.errors import ApiError, error_body, from_arbiter_error

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from agent.runtime import Arbiter, TurnResult
+from agent.results import TurnResult
+from agent.runtime import Arbiter
 from sandbox.seed import SAMPLE_CUSTOMER_ID
 from tools.facts import read_cart, read_order, read_price, read_product
 

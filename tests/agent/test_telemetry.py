@@ -21,7 +21,8 @@ from opentelemetry.trace import SpanKind, StatusCode
 from agent import telemetry
 from agent.models.base import ModelKind, ModelRequest, ModelResponse
 from agent.models.scripted import ScriptedChatModel, answer, step, tool_call
-from agent.runtime import Arbiter, TurnResult
+from agent.results import TurnResult
+from agent.runtime import Arbiter
 from arbiter.errors import ModelEndpointError
 from arbiter.settings import Settings
 from sandbox.seed import SAMPLE_CUSTOMER_ID
