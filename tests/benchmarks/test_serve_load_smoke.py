@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import math
 
-from benchmarks.serve_load import Config, run_benchmark, summary
+from benchmarks.serve_load import Config, run_benchmark
+from benchmarks.serve_report import summary
 
 
 def test_two_sessions_two_turns_all_answered_and_recorded() -> None:
