@@ -194,7 +194,6 @@ class Arbiter(ApprovalFlow):
                 f"{self.settings.max_message_chars}"
             )
         session = self.sessions.get(session_id)
-        self._check_not_waiting(session_id)
         scratch = TurnScratch(
             turn_id=turn_id or f"turn_{uuid.uuid4().hex[:20]}",
             session_id=session_id,
@@ -241,8 +240,8 @@ class Arbiter(ApprovalFlow):
         ) as span:
             config: RunnableConfig = {"configurable": {"thread_id": session_id}}
             async with lock, self._lease(session_id):
-                if scratch is not None:
-                    self._check_not_waiting(session_id)  # again, now that the turn is ours
+                if scratch is not None:  # checked under the lease: no turn can slip in between
+                    self._check_not_waiting(session_id)
                 if on_step is None:
                     out = await self.graph.ainvoke(
                         graph_input, config=config, context=ctx, durability="exit"

@@ -15,7 +15,6 @@ from agent.sessions import Session
 from guardrails.kill_switch import Switch
 
 Channel = Literal["shopper", "copilot"]
-CustomerId = str
 
 
 class _Body(BaseModel):
