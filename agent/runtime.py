@@ -34,7 +34,7 @@ from agent.audit_store import AuditStore
 from agent.checkpoints import open_checkpointer
 from agent.deps import TurnContext, TurnDeps, TurnLimits
 from agent.graph import TurnGraph, build_graph
-from agent.models.base import ChatModel, ModelParams
+from agent.models.base import ChatModel, ModelParams, SupportsClose
 from agent.models.factory import build_model
 from agent.progress import StepTracker
 from agent.record import CustomerContext, Principal
@@ -125,6 +125,7 @@ class Arbiter(ApprovalFlow):
         # Ledger, kill switch, sessions and approvals: PostgreSQL when ARBITER_DATABASE_URL
         # is set (one pool), else SQLite files.
         guard = GuardStores.open(settings.database_url, settings.path("budget.sqlite"))
+        own_model = model is None
         deps = TurnDeps(
             model=model or build_model(settings),
             validator=Validator(policies, guard.ledger, kill_switch=guard.kill_switch),
@@ -158,6 +159,8 @@ class Arbiter(ApprovalFlow):
                 deps.audit.close()
                 session_tables.close()
                 approval_tables.close()
+                if own_model and isinstance(deps.model, SupportsClose):
+                    await deps.model.aclose()
 
     @property
     def policies(self) -> PolicyStore:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -12,14 +12,17 @@ from agent.sessions import Session
 from api.auth import Caller, KeyRing, Role
 from api.errors import ApiError
 
+# Dependencies are ``async def`` although they never await: FastAPI runs a plain ``def``
+# dependency in its thread pool, a thread hop per dependency per request.
 
-def get_arbiter(request: Request) -> Arbiter:
+
+async def get_arbiter(request: Request) -> Arbiter:
     """The process's runtime (opened by the app's lifespan)."""
     arbiter: Arbiter = request.app.state.arbiter
     return arbiter
 
 
-def authenticate(
+async def authenticate(
     request: Request,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
     x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
@@ -58,10 +61,10 @@ def _unauthorized(message: str) -> ApiError:
     return ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": "Bearer"})
 
 
-def require(*roles: Role) -> Callable[[Caller], Caller]:
+def require(*roles: Role) -> Callable[[Caller], Awaitable[Caller]]:
     """A dependency admitting only these roles (403 for the others)."""
 
-    def check(caller: Annotated[Caller, Depends(authenticate)]) -> Caller:
+    async def check(caller: Annotated[Caller, Depends(authenticate)]) -> Caller:
         if caller.role not in roles:
             raise ApiError(
                 403,

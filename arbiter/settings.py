@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     seed: int | None = Field(default=7, description="Sampling seed sent to the model endpoint.")
     llm_timeout_s: float = Field(default=30.0, description="Per-request timeout for the model.")
     llm_max_retries: int = Field(default=3, description="Retries on 429/5xx from the model.")
+    llm_transport: Literal["aiohttp", "httpx"] = Field(
+        default="aiohttp",
+        description="HTTP transport of the openai client: aiohttp (less CPU per call) or httpx.",
+    )
     tool_timeout_s: float = Field(default=5.0, description="Per-call timeout for capability APIs.")
     tool_max_attempts: int = Field(default=3, description="Attempts per capability call.")
     max_message_chars: int = Field(default=4000, description="Longest user message accepted.")

@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from httpcore2._backends.auto import AutoBackend
 from httpcore2._backends.sync import SyncBackend
@@ -23,6 +24,7 @@ class RealModelCallError(AssertionError):
 
 
 _MESSAGE = "a test tried to reach a real model endpoint; mock it with respx"
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 async def _refuse_async(*args: Any, **kwargs: Any) -> Any:
@@ -42,6 +44,15 @@ def no_real_model_calls(monkeypatch: pytest.MonkeyPatch) -> None:
     """
     monkeypatch.setattr(AutoBackend, "connect_tcp", _refuse_async)
     monkeypatch.setattr(SyncBackend, "connect_tcp", _refuse)
+    # The aiohttp transport (ARBITER_LLM_TRANSPORT): loopback only, for fakes on 127.0.0.1.
+    connect = aiohttp.TCPConnector._create_direct_connection
+
+    async def loopback_only(self: aiohttp.TCPConnector, req: Any, *args: Any, **kw: Any) -> Any:
+        if req.url.host not in _LOOPBACK:
+            raise RealModelCallError(_MESSAGE)
+        return await connect(self, req, *args, **kw)
+
+    monkeypatch.setattr(aiohttp.TCPConnector, "_create_direct_connection", loopback_only)
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ results the same way.
 from __future__ import annotations
 
 import json
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
@@ -94,6 +94,13 @@ class ChatModel(Protocol):
     async def complete(self, request: ModelRequest) -> ModelResponse:
         """Produce the next step of the turn."""
         ...
+
+
+@runtime_checkable
+class SupportsClose(Protocol):
+    """A reasoning component holding connections to close when the runtime closes."""
+
+    async def aclose(self) -> None: ...
 
 
 def to_openai_message(message: ChatMessage) -> dict[str, Any]:

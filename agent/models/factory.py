@@ -13,6 +13,7 @@ def build_model(settings: Settings) -> ChatModel:
 
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
         return OpenAIChatModel(
+            transport=settings.llm_transport,
             model=settings.model,
             api_key=key,
             base_url=settings.openai_base_url,
