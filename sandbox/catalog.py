@@ -138,11 +138,12 @@ def search_products(
         where.append("pr.list_cents <= ?")
         params.append(cents(max_price))
     if in_stock is not None:
+        # Correlated per candidate row: only the SKUs the other filters kept are summed.
         where.append(
-            f"p.sku {'IN' if in_stock else 'NOT IN'} ("
-            "SELECT s.sku FROM stock s GROUP BY s.sku HAVING SUM(s.on_hand) - "
+            f"{'' if in_stock else 'NOT '}("
+            "(SELECT COALESCE(SUM(s.on_hand), 0) FROM stock s WHERE s.sku = p.sku) - "
             "(SELECT COALESCE(SUM(r.quantity), 0) FROM reservations r WHERE "
-            "r.sku = s.sku AND r.status = 'active' AND r.expires_at > ?) > 0)"
+            "r.sku = p.sku AND r.status = 'active' AND r.expires_at > ?) > 0)"
         )
         params.append(clock.iso(clock.now(conn)))
     rows = conn.execute(

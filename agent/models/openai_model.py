@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import httpx2
 import openai
+import orjson
 from openai import AsyncOpenAI
 from tenacity import (
     AsyncRetrying,
@@ -105,6 +106,7 @@ class OpenAIChatModel:
             kwargs["tools"] = request.tools
             kwargs["tool_choice"] = request.tool_choice
             kwargs["parallel_tool_calls"] = True
+        wire = orjson.dumps(kwargs)
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._max_attempts),
             wait=wait_random_exponential(multiplier=self._wait_initial_s, max=8.0),
@@ -114,10 +116,11 @@ class OpenAIChatModel:
             async for attempt in retrying:
                 with attempt:
                     # The SDK's typed create() re-walks every tool schema per call (about
-                    # 8 ms here); the body is already in wire form, so post it as is and
-                    # keep the SDK's auth, timeouts and error types.
+                    # 8 ms here); the body is already in wire form, so post it as bytes
+                    # (orjson: a fraction of the stdlib encoder's time for 20 tool schemas)
+                    # and keep the SDK's auth, timeouts and error types.
                     completion = await self._client.post(
-                        "/chat/completions", body=kwargs, cast_to=object
+                        "/chat/completions", content=wire, cast_to=object
                     )
         except RetryError as exc:
             last = exc.last_attempt.exception()

@@ -52,6 +52,7 @@ def script(router: respx.Router, *bodies: dict[str, Any]) -> list[dict[str, Any]
     queue = list(bodies)
 
     def handler(request: httpx.Request) -> httpx.Response:
+        assert request.headers["content-type"] == "application/json"
         seen.append(json.loads(request.content))
         return httpx.Response(200, json=queue.pop(0))
 
