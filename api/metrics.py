@@ -1,11 +1,19 @@
-"""Prometheus metrics, observed from each turn's DecisionRecord (one registry per app)."""
+"""Prometheus metrics, observed from each turn's DecisionRecord (one registry per app).
+
+Under ``arbiter serve --workers N`` the samples of every worker process are summed:
+prometheus_client's multiprocess mode, on when ``PROMETHEUS_MULTIPROC_DIR`` is set.
+"""
 
 from __future__ import annotations
 
+import os
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from agent.record import DecisionRecord
 
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 
@@ -88,5 +96,10 @@ class Metrics:
         self.turns.labels(channel, "pending_approval").inc()
 
     def render(self) -> bytes:
-        """The Prometheus text exposition."""
-        return generate_latest(self.registry)
+        """The Prometheus text exposition (of all worker processes in multiprocess mode)."""
+        shared = os.environ.get(MULTIPROC_ENV)
+        if not shared:
+            return generate_latest(self.registry)
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=shared)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)

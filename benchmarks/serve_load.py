@@ -1,15 +1,22 @@
 """Load benchmark of ``arbiter serve``: concurrent sessions against a model that sleeps.
 
-    .venv/bin/python -m benchmarks.serve_load [--levels 50,200,500] [--turns-per-session 5]
-        [--model-delay-ms 300] [--duration 120] [--max-turns 6000] [--think-ms 0]
+    .venv/bin/python -m benchmarks.serve_load [--levels 50,200,500] [--think-ms 10000,0]
+        [--turns-per-session 4] [--model-delay-ms 300] [--workers 2] [--duration 120]
 
 Starts two subprocesses on loopback: the fake model (``benchmarks.fake_openai``) and
-``arbiter serve`` over a fresh temporary data directory (ARBITER_PLANNER=openai,
-OPENAI_BASE_URL at the fake, access log off). After /readyz and a short warm-up, each
-concurrency level runs that many sessions at once from one ``httpx.AsyncClient``: a
-session opens itself, then sends its turns one after another (closed loop; no pause
-between turns unless ``--think-ms``; session starts are spread over ``--ramp-s``,
-by default 1 s, or one think time so that sessions do not all start in step).
+``arbiter serve --workers 2`` (one per core) over a fresh temporary data directory
+(ARBITER_PLANNER=openai, OPENAI_BASE_URL at the fake, access log off). After /readyz
+and a short warm-up, each concurrency level runs that many sessions at once from one
+aiohttp client: a session opens itself, then sends its turns one after another.
+
+Two pacings run by default, each over its own fresh stack:
+
+- **shopper-paced** (``--think-ms 10000``): a session pauses 5-15 s (0.5-1.5x the
+  think time, seeded) between its turns, as a person reading an answer and typing the
+  next message does; session starts are spread over one think time.
+- **back-to-back** (``--think-ms 0``): the next turn leaves as soon as the answer is
+  in (a closed loop: a capacity test). N sessions then ask for N / (response time)
+  turns a second, whatever the machine can serve, so past capacity turns queue.
 
 Added latency of a turn = response time - (model calls of that turn x model delay);
 the fake counts the calls per turn from a ``[bench:<tag>]`` tag in the message. A
@@ -23,9 +30,9 @@ is verified at the end. A second table splits the added latency: outside the gra
 time - the record's ``duration_ms``), inside the graph beyond model time, and the
 server's own model-call latency beyond the delay (Prometheus), with the CPU each
 process used, in % of one core: server, fake model and load generator share the cores.
-"server CPU ms/turn" (session opens included) bounds throughput: one event loop serves
-at most 1000 / that many turns per second. The load generator's own event-loop lag
-says whether one client process kept up.
+"server CPU ms/turn" (session opens included) bounds throughput: the server's
+processes serve at most (cores x 1000) / that many turns per second. The load
+generator's own event-loop lag says whether one client process kept up.
 
 ``--server-env NAME=VALUE`` passes settings (or a PYTHONPATH with patched code, for
 experiments) to the server; ``--json FILE`` writes every number.
@@ -43,7 +50,7 @@ import os
 import random
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +95,7 @@ class Config:
     """One run of the benchmark."""
 
     levels: tuple[int, ...] = (50, 200, 500)
-    turns_per_session: int = 5
+    turns_per_session: int = 4
     model_delay_ms: float = 300.0
     duration_s: float = 120.0
     """No turn of a level starts after this many seconds."""
@@ -102,8 +109,8 @@ class Config:
     request_timeout_s: float = 60.0
     server_env: tuple[tuple[str, str], ...] = ()
     """Extra environment for ``arbiter serve`` (experiments: PYTHONPATH, ARBITER_*)."""
-    workers: int = 1
-    """``arbiter serve --workers``."""
+    workers: int = 2
+    """``arbiter serve --workers`` (default: one per core of the 2-core reference machine)."""
     sandbox_process: bool = False
     """Run the capability services in their own process (as a retailer's APIs would be)."""
 
@@ -373,9 +380,15 @@ def main() -> None:
     parser.add_argument(
         "--duration", type=float, default=Config.duration_s, help="Max seconds per level."
     )
-    parser.add_argument("--max-turns", type=int, default=Config.max_turns, help="Turn cap.")
+    parser.add_argument(
+        "--max-turns", type=int, default=Config.max_turns, help="Turn cap per pacing."
+    )
     parser.add_argument("--ramp-s", type=float, default=None, help="Spread of session starts.")
-    parser.add_argument("--think-ms", type=float, default=0.0, help="Pause between turns.")
+    parser.add_argument(
+        "--think-ms",
+        default="10000,0",
+        help="Pause between a session's turns; one run per value (0: back-to-back).",
+    )
     parser.add_argument(
         "--server-env", action="append", default=[], metavar="NAME=VALUE", help="For the server."
     )
@@ -386,18 +399,24 @@ def main() -> None:
         help="Capability services inside the server (default) or in their own process.",
     )
     parser.add_argument(
-        "--workers", type=int, default=1, help="arbiter serve --workers (processes)."
+        "--workers", type=int, default=Config.workers, help="arbiter serve --workers (processes)."
     )
     parser.add_argument("--json", type=Path, default=None, help="Also write the numbers here.")
     args = parser.parse_args()
-    cfg = Config(
-        levels=tuple(int(v) for v in args.levels.split(",") if v.strip()),
+    try:
+        thinks = [float(v) for v in args.think_ms.split(",") if v.strip()]
+        levels = tuple(int(v) for v in args.levels.split(",") if v.strip())
+    except ValueError as exc:
+        parser.error(f"--levels and --think-ms take comma-separated numbers ({exc})")
+    if not thinks or not levels or min(*thinks, *levels) < 0:
+        parser.error("--levels and --think-ms need at least one non-negative number each")
+    base = Config(
+        levels=levels,
         turns_per_session=args.turns_per_session,
         model_delay_ms=args.model_delay_ms,
         duration_s=args.duration,
         max_turns=args.max_turns,
         ramp_s=args.ramp_s,
-        think_ms=args.think_ms,
         server_env=tuple((e.partition("=")[0], e.partition("=")[2]) for e in args.server_env),
         workers=args.workers,
         sandbox_process=args.sandbox == "process",
@@ -407,21 +426,25 @@ def main() -> None:
         console = Console(width=150)
     load = os.getloadavg()[0]
     console.print(
-        f"{os.cpu_count()} CPUs, load average {load:.2f} before the run. The server, the fake"
-        " model and this load generator (one process) share them, all on loopback."
+        f"{os.cpu_count()} CPUs, load average {load:.2f} before the run. The server"
+        f" ({base.workers} worker processes), the fake model and this load generator (one"
+        " process) share them, all on loopback."
     )
     if load > 0.5:
         console.print("[yellow]other work is running: expect noisy numbers ('others' CPU)[/]")
-    levels, checks = run_benchmark(cfg)
-    rows = [summary(level, cfg.model_delay_ms) for level in levels]
-    render(console, cfg, rows, checks["audit"])
-    if checks["server_log"]:
-        console.print(f"server log: {len(checks['server_log'])} problem lines, the last ones:")
-        for line in checks["server_log"][-10:]:
-            console.print(f"  {line}", highlight=False, markup=False)
+    passes: list[dict[str, Any]] = []
+    for think in thinks:
+        cfg = replace(base, think_ms=think)
+        measured, checks = run_benchmark(cfg)
+        rows = [summary(level, cfg.model_delay_ms) for level in measured]
+        render(console, cfg, rows, checks["audit"])
+        if checks["server_log"]:
+            console.print(f"server log: {len(checks['server_log'])} problem lines, the last ones:")
+            for line in checks["server_log"][-10:]:
+                console.print(f"  {line}", highlight=False, markup=False)
+        passes.append({"config": asdict(cfg), "levels": rows, **checks})
     if args.json:
-        document = {"config": asdict(cfg), "levels": rows, **checks}
-        args.json.write_text(json.dumps(document, indent=2))
+        args.json.write_text(json.dumps({"passes": passes}, indent=2))
 
 
 if __name__ == "__main__":

@@ -117,11 +117,41 @@ SPLIT_COLUMNS: tuple[tuple[str, Callable[[Row], str]], ...] = (
 )
 
 
+def pacing(cfg: Config) -> str:
+    """How the sessions of a run pace their turns, in words."""
+    if not cfg.think_ms:
+        return "back-to-back turns (closed loop: the next turn leaves with the answer)"
+    low, high = cfg.think_ms * 0.5 / 1000, cfg.think_ms * 1.5 / 1000
+    return f"shopper-paced sessions ({low:g}-{high:g} s between turns)"
+
+
+def goal_line(cfg: Config, rows: list[Row]) -> str | None:
+    """Whether the issue's target holds at its level, and why not when it does not."""
+    goal = next((r for r in rows if r["concurrency"] == GOAL_LEVEL), None)
+    if goal is None:
+        return None
+    met = goal["added_p99_ms"] < GOAL_P99_MS and not goal["errors"] and goal["all_recorded"]
+    line = (
+        f"goal at {GOAL_LEVEL} sessions, {pacing(cfg).split(' (')[0]} (p99 added <"
+        f" {GOAL_P99_MS:.0f} ms, no errors, every turn recorded):"
+        f" {'MET' if met else 'NOT MET'} (p99 added {_ms(goal['added_p99_ms'])} ms)"
+    )
+    if not met and not cfg.think_ms and goal["turns_ok"]:
+        calls = goal["model_calls"] / max(1, goal["turns_sent"])
+        asked = GOAL_LEVEL / ((calls * cfg.model_delay_ms + GOAL_P99_MS) / 1000)
+        line += (
+            f"; {GOAL_LEVEL} back-to-back sessions ask for about {asked:.0f} turns/s and this"
+            f" machine served {goal['throughput_tps']:.0f} (server CPU"
+            f" {_ms(goal['server_cpu_ms_per_turn'])} ms a turn), so turns queue"
+        )
+    return line
+
+
 def render(console: Console, cfg: Config, rows: list[Row], audit: dict[str, Any]) -> None:
     """The two tables, failed turns, the goal and the audit check."""
     title = (
-        f"arbiter serve under load: model delay {cfg.model_delay_ms:.0f} ms, think time"
-        f" {cfg.think_ms:.0f} ms, {cfg.turns_per_session} turns per session"
+        f"arbiter serve --workers {cfg.workers} under load, {pacing(cfg)}: model delay"
+        f" {cfg.model_delay_ms:.0f} ms, {cfg.turns_per_session} turns per session"
     )
     for columns, heading in (
         (MAIN_COLUMNS, title),
@@ -136,13 +166,9 @@ def render(console: Console, cfg: Config, rows: list[Row], audit: dict[str, Any]
     for r in rows:
         if r["failed_turns"]:
             console.print(f"{r['concurrency']} sessions, failed: {', '.join(r['failed_turns'])}")
-    goal = next((r for r in rows if r["concurrency"] == GOAL_LEVEL), None)
-    if goal is not None:
-        met = goal["added_p99_ms"] < GOAL_P99_MS and not goal["errors"] and goal["all_recorded"]
-        console.print(
-            f"goal at {GOAL_LEVEL} sessions (p99 added < {GOAL_P99_MS:.0f} ms, no errors, every"
-            f" turn recorded): {'MET' if met else 'NOT MET'}"
-        )
+    line = goal_line(cfg, rows)
+    if line is not None:
+        console.print(line)
     console.print(
         f"audit chain: {'intact' if audit.get('ok') else 'BROKEN'}, "
         f"{audit.get('checked', '?')} records checked"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from typing import Annotated, Any
 
 import typer
 
+from api.metrics import MULTIPROC_ENV
 from arbiter.commands.common import err
 from arbiter.settings import Settings
 
@@ -20,7 +23,7 @@ def serve(
         typer.Option(
             min=1,
             help="Processes serving the API (turns of one session never overlap: a lease in"
-            " the sessions store holds them apart). Metrics are per process.",
+            " the sessions store holds them apart; /metrics sums the processes).",
         ),
     ] = 1,
     timeout_keep_alive: Annotated[
@@ -56,5 +59,10 @@ def serve(
     }
     if workers == 1:
         uvicorn.run(create_app(settings), **options)
-    else:  # each worker builds its app from the same environment
-        uvicorn.run("api.app:create_app", factory=True, workers=workers, **options)
+    else:
+        # Each worker builds its app from the same environment. Prometheus' multiprocess
+        # mode: every worker writes its samples under this directory (read at import, so
+        # set before the workers start) and /metrics in any worker sums them all.
+        with tempfile.TemporaryDirectory(prefix="arbiter-metrics-") as samples:
+            os.environ[MULTIPROC_ENV] = samples
+            uvicorn.run("api.app:create_app", factory=True, workers=workers, **options)
