@@ -31,6 +31,9 @@ async def open_checkpointer(settings: Settings) -> AsyncIterator[BaseCheckpointS
     """The configured checkpointer, set up and closed with the context."""
     if not settings.database_url:
         async with aiosqlite.connect(settings.path("checkpoints.sqlite")) as conn:
+            # As the other stores: WAL (set by the saver) with synchronous=NORMAL survives
+            # a process crash at every commit without an fsync per turn (~1 ms each).
+            await conn.execute("PRAGMA synchronous=NORMAL")
             yield AsyncSqliteSaver(conn, serde=serializer())
         return
     try:
