@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from arbiter.errors import ConfigError
-from guardrails.rule_kinds import ANY_ACTION as ANY_ACTION
+from guardrails.rule_base import ANY_ACTION as ANY_ACTION
 from guardrails.rule_kinds import RULE_KINDS
 from guardrails.rule_kinds import Rule as Rule
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from guardrails.facts import FactBundle
 from guardrails.retail_facts import RetailFactBundle
-from guardrails.rule_kinds import (
+from guardrails.rule_kinds_retail import (
     RetailCancelReasonRule,
     RetailGiftCardBalanceRule,
     RetailItemAvailableRule,

@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, Sp
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
-from agent import telemetry
+from agent import tracing_setup
 from agent.models.base import ModelKind, ModelRequest, ModelResponse
 from agent.models.scripted import ScriptedChatModel, answer, step, tool_call
 from agent.results import TurnResult
@@ -355,26 +355,27 @@ async def test_exporter_errors_never_reach_the_turn(settings: Settings) -> None:
 
 def test_exporter_selection_follows_otel_variables() -> None:
     endpoint = "http://collector:4318"
-    assert telemetry.exporter_names({}) == []
-    assert telemetry.exporter_names({"OTEL_TRACES_EXPORTER": "none"}) == []
-    assert telemetry.exporter_names({"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint}) == ["otlp"]
-    assert telemetry.exporter_names({"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": endpoint}) == ["otlp"]
-    assert telemetry.exporter_names({"OTEL_TRACES_EXPORTER": "otlp"}) == ["otlp"]
-    assert telemetry.exporter_names({"OTEL_TRACES_EXPORTER": "console"}) == ["console"]
+    assert tracing_setup.exporter_names({}) == []
+    assert tracing_setup.exporter_names({"OTEL_TRACES_EXPORTER": "none"}) == []
+    assert tracing_setup.exporter_names({"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint}) == ["otlp"]
+    traces_endpoint = {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": endpoint}
+    assert tracing_setup.exporter_names(traces_endpoint) == ["otlp"]
+    assert tracing_setup.exporter_names({"OTEL_TRACES_EXPORTER": "otlp"}) == ["otlp"]
+    assert tracing_setup.exporter_names({"OTEL_TRACES_EXPORTER": "console"}) == ["console"]
     assert (
-        telemetry.exporter_names(
+        tracing_setup.exporter_names(
             {"OTEL_TRACES_EXPORTER": "none", "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint}
         )
         == []
     )
     assert (
-        telemetry.exporter_names(
+        tracing_setup.exporter_names(
             {"OTEL_SDK_DISABLED": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint}
         )
         == []
     )
-    assert telemetry.build_tracer_provider({}) is None
-    otlp = telemetry.build_tracer_provider({"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint})
+    assert tracing_setup.build_tracer_provider({}) is None
+    otlp = tracing_setup.build_tracer_provider({"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint})
     assert otlp is not None
     assert otlp.resource.attributes["service.name"] == "arbiter"
     otlp.shutdown()  # nothing was queued: no network
@@ -383,7 +384,7 @@ def test_exporter_selection_follows_otel_variables() -> None:
 async def test_console_exporter_writes_spans_to_stderr(
     settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    console = telemetry.build_tracer_provider({"OTEL_TRACES_EXPORTER": "console"})
+    console = tracing_setup.build_tracer_provider({"OTEL_TRACES_EXPORTER": "console"})
     assert console is not None
     await _turn(settings, console, text="hello")
     console.shutdown()
@@ -399,7 +400,7 @@ _SCRIPT = textwrap.dedent(
     from pathlib import Path
     from opentelemetry import trace
     from opentelemetry.sdk.trace import TracerProvider
-    from agent import telemetry
+    from agent import tracing_setup
     from agent.runtime import Arbiter
     from arbiter.settings import Settings
     from sandbox.seed import SAMPLE_CUSTOMER_ID
@@ -414,8 +415,8 @@ _SCRIPT = textwrap.dedent(
         async with Arbiter.open(settings) as arbiter:
             session = await arbiter.start_session(SAMPLE_CUSTOMER_ID)
             await arbiter.ask(session.session_id, "hello")
-        installed = telemetry.configure_tracing(settings)
-        assert telemetry.configure_tracing(settings) is installed
+        installed = tracing_setup.configure_tracing(settings)
+        assert tracing_setup.configure_tracing(settings) is installed
         if host is not None:
             assert installed is None and trace.get_tracer_provider() is host
         else:
