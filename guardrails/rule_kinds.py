@@ -253,6 +253,13 @@ class RefundMethodRule(RuleBase):
     params: RefundMethodParams = RefundMethodParams(allowed=["original", "gift_card"])
 
 
+class ReturnItemsRule(RuleBase):
+    """A return names only the order's SKUs, none of which has a return already."""
+
+    kind: Literal["return_items"]
+    params: NoParams = NoParams()
+
+
 class ReturnWindowRule(RuleBase):
     """Returns only for delivered orders inside their return window (the order service's now)."""
 
@@ -333,6 +340,7 @@ Rule = Annotated[
     | RateLimitRule
     | RefundMethodRule
     | ReturnWindowRule
+    | ReturnItemsRule
     | CancelStateRule
     | RefundApprovalRule
     | GoodwillApprovalRule

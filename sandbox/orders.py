@@ -114,9 +114,18 @@ def load_order(conn: sqlite3.Connection, order_id: str) -> Order:
         refunded_total=dollars(sum(x["amount_cents"] for x in refunds)),
         refundable_amount=dollars(_refundable_cents(conn, row)),
         return_window_ends=window_ends,
+        returned_skus=returned_skus(conn, order_id),
         tracking=tracking,
         as_of=clock.iso(clock.now(conn)),
     )
+
+
+def returned_skus(conn: sqlite3.Connection, order_id: str) -> list[str]:
+    """SKUs of the order that already have an authorized return."""
+    already: set[str] = set()
+    for row in conn.execute("SELECT skus FROM returns WHERE order_id = ?", (order_id,)):
+        already.update(json.loads(row[0]))
+    return sorted(already)
 
 
 def add_refund(
@@ -206,10 +215,7 @@ def create_return(order_id: str, body: ReturnRequest, idem: Idem) -> Response:
         unknown = sorted(set(body.skus) - ordered)
         if unknown:
             raise validation_error("skus", f"not in order {order_id}: {', '.join(unknown)}")
-        already: set[str] = set()
-        for r in conn.execute("SELECT skus FROM returns WHERE order_id = ?", (order_id,)):
-            already.update(json.loads(r[0]))
-        repeated = sorted(set(body.skus) & already)
+        repeated = sorted(set(body.skus) & set(returned_skus(conn, order_id)))
         if repeated:
             raise invalid_state(f"a return is already authorized for {', '.join(repeated)}")
         return_id = f"RMA-{secrets.token_hex(6)}"

@@ -340,6 +340,9 @@ class Order(BaseModel):
     refunded_total: float
     refundable_amount: float = Field(description="paid - refunded_total (0 if cancelled).")
     return_window_ends: str | None = Field(description="delivered_at + 30 days.")
+    returned_skus: list[str] = Field(
+        default_factory=list, description="SKUs that already have an authorized return."
+    )
     tracking: Tracking | None
     as_of: str | None = Field(
         default=None, description="The service's current time when it answered."

@@ -52,6 +52,7 @@ RULE_CHECKS: dict[str, Check] = {
     "rate_limit": compliance.rate_limit,
     "refund_method": support.refund_method,
     "return_window": support.return_window,
+    "return_items": support.return_items,
     "cancel_state": support.cancel_state,
     "refund_approval_threshold": support.refund_approval_threshold,
     "goodwill_approval_threshold": support.goodwill_approval_threshold,

@@ -19,6 +19,7 @@ from guardrails.rule_kinds import (
     HumanApprovalRule,
     RefundApprovalRule,
     RefundMethodRule,
+    ReturnItemsRule,
     ReturnWindowRule,
     TierDiscountApprovalRule,
 )
@@ -73,6 +74,24 @@ def return_window(
     if datetime.fromisoformat(str(now)) <= datetime.fromisoformat(str(ends)):
         return None
     return _hit(rule, f"The return window of this order ended on {str(ends)[:10]}.")
+
+
+def return_items(
+    rule: ReturnItemsRule, params: dict[str, Any], facts: FactBundle, ctx: ToolContext
+) -> RuleHit | None:
+    """The SKUs are lines of the order and none of them has a return already."""
+    order = facts.order
+    if order is None:
+        return _no_order(rule)
+    asked = [str(s) for s in params.get("skus") or []]
+    ordered = {str(line.get("sku")) for line in order.get("lines") or []}
+    foreign = sorted(set(asked) - ordered)
+    if foreign:
+        return _hit(rule, f"{', '.join(foreign)} is not part of this order.")
+    repeated = sorted(set(asked) & {str(s) for s in order.get("returned_skus") or []})
+    if repeated:
+        return _hit(rule, f"A return is already authorized for {', '.join(repeated)}.")
+    return None
 
 
 def cancel_state(

@@ -165,6 +165,27 @@ async def test_returns_only_for_delivered_orders_inside_the_window(arbiter: Arbi
     assert "pending" in pending.reasons[0]
 
 
+async def test_a_return_names_only_the_orders_items_and_none_twice(arbiter: Arbiter) -> None:
+    order = await read_order(arbiter.client, "O100001")
+    sku = order["lines"][0]["sku"]
+    assert order["returned_skus"] == []
+
+    def ret(*skus: str) -> ProposedAction:
+        return proposal("request_return", order_id="O100001", skus=list(skus), reason="x")
+
+    assert (await _verdict(arbiter, ret(sku))).outcome == "allow"
+    foreign = await _verdict(arbiter, ret(sku, "RUN-99999"))
+    assert foreign.outcome == "deny" and foreign.rule_ids == ["return.items"]
+    assert "RUN-99999 is not part of this order" in foreign.reasons[0]
+    await arbiter.client.post(
+        "/orders/O100001/returns", json={"skus": [sku], "reason": "x"}, idempotency_key="k1"
+    )
+    assert (await read_order(arbiter.client, "O100001"))["returned_skus"] == [sku]
+    again = await _verdict(arbiter, ret(sku))
+    assert again.outcome == "deny" and again.rule_ids == ["return.items"]
+    assert f"already authorized for {sku}" in again.reasons[0]
+
+
 async def test_only_pending_orders_can_be_cancelled(arbiter: Arbiter) -> None:
     pending = await _verdict(arbiter, proposal("cancel_order", order_id="O100003", reason="x"))
     delivered = await _verdict(arbiter, proposal("cancel_order", order_id="O100001", reason="x"))
