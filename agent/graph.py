@@ -82,6 +82,7 @@ def build_graph(deps: TurnDeps, checkpointer: BaseCheckpointSaver[Any] | None) -
         scratch = _scratch(state)
         request = scratch.approval_requests[scratch.awaiting[0]]
         decision = await approve.decision_for(deps, request)  # may pause the graph here
+        approve.count_wait(scratch, request)
         started = time.perf_counter()
         with telemetry.node_span("await_approval"):
             await approve.settle(deps, runtime.context, scratch, request, decision)

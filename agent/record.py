@@ -160,7 +160,12 @@ class DecisionRecord(BaseModel):
     output_repaired: bool
     token_usage: TokenUsage
     timings: list[StepTiming]
-    duration_ms: float
+    duration_ms: float = Field(
+        description="Wall time of the turn, less any time it spent paused for approval."
+    )
+    waited_ms: float = Field(
+        default=0.0, description="Time the turn spent paused for a person's approval."
+    )
     error: str | None = Field(default=None, description="Why the turn could not finish.")
     prev_hash: str = ""
     record_hash: str = ""

@@ -67,6 +67,10 @@ class TurnScratch(BaseModel):
     output_repaired: bool = False
     error: str | None = None
     timings: list[StepTiming] = Field(default_factory=list)
+    waited_ms: float = 0.0
+    """Time paused for people's decisions (not in the record's duration)."""
+    resumed_at: datetime | None = None
+    """When the last decision resumed the turn (a later pause counts from here)."""
 
     def proposal(self, action_id: str) -> ProposedAction:
         """A proposal of this turn by id."""

@@ -59,6 +59,14 @@ async def decision_for(deps: TurnDeps, request: ApprovalRequest) -> ApprovalDeci
     return ApprovalDecision.model_validate(interrupt(request.model_dump(mode="json")))
 
 
+def count_wait(scratch: TurnScratch, request: ApprovalRequest) -> None:
+    """Add the pause that just ended (from when it began to now) to the turn's wait."""
+    now = datetime.now(UTC)
+    began = max(request.presented_at, scratch.resumed_at or request.presented_at)
+    scratch.waited_ms += max(0.0, (now - began).total_seconds() * 1000)
+    scratch.resumed_at = now
+
+
 async def settle(
     deps: TurnDeps,
     ctx: TurnContext,

@@ -86,6 +86,7 @@ def build_record(
             usage.input_tokens += call.usage.input_tokens
             usage.output_tokens += call.usage.output_tokens
     finished = datetime.now(UTC)
+    elapsed_ms = (finished - scratch.started_at).total_seconds() * 1000
     return DecisionRecord(
         turn_id=scratch.turn_id,
         session_id=scratch.session_id,
@@ -117,7 +118,8 @@ def build_record(
         output_repaired=scratch.output_repaired,
         token_usage=usage,
         timings=scratch.timings,
-        duration_ms=(finished - scratch.started_at).total_seconds() * 1000,
+        duration_ms=max(0.0, elapsed_ms - scratch.waited_ms),
+        waited_ms=scratch.waited_ms,
         error=scratch.error,
     )
 

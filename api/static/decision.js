@@ -142,7 +142,11 @@ function headCard(r) {
     kv([
       ["session", h("a", { href: `#session/${enc(r.session_id)}` }, r.session_id)],
       ["customer", `${principal.customer_id} · ${customer.name} · ${customer.loyalty_tier} · ${principal.channel}`],
-      ["started", `${when(r.started_at)} · took ${ms(r.duration_ms)}`],
+      [
+        "started",
+        `${when(r.started_at)} · took ${ms(r.duration_ms)}` +
+          (r.waited_ms ? ` · waited ${ms(r.waited_ms)} for approval` : ""),
+      ],
       ["policy", h("code", {}, r.policy_version)],
       [
         "record",

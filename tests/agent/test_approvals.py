@@ -87,6 +87,18 @@ async def test_rejection_is_told_honestly_and_nothing_runs(arbiter: Arbiter) -> 
     assert await _refunds(arbiter) == []
 
 
+async def test_the_wait_for_a_person_is_kept_out_of_the_turns_duration(
+    arbiter: Arbiter,
+) -> None:
+    _, approval_id = await _paused_refund(arbiter)
+    await asyncio.sleep(0.3)
+    record = (await arbiter.decide(approval_id, "approved", by="agent:ana")).record
+    elapsed_ms = (record.finished_at - record.started_at).total_seconds() * 1000
+    assert record.waited_ms >= 300
+    assert record.duration_ms == pytest.approx(elapsed_ms - record.waited_ms, abs=0.01)
+    assert record.duration_ms < 300  # the work itself, not the pause
+
+
 async def test_a_paused_turn_has_no_record_yet(arbiter: Arbiter) -> None:
     session = await arbiter.start_session(CUSTOMER, channel="copilot")
     result = await arbiter.ask(session.session_id, f"refund order {ORDER}")
