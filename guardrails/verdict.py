@@ -94,6 +94,11 @@ class Verdict(BaseModel):
         default_factory=list, description="Rate limits the execution must fit in, taken on execute."
     )
     duration_ms: float = 0.0
+    stage: Literal["proposal", "after_approval"] = Field(
+        default="proposal",
+        description="proposal: before any person saw it; after_approval: the rules run "
+        "again on fresh facts once a person approved.",
+    )
 
     @property
     def rule_ids(self) -> list[str]:

@@ -100,6 +100,7 @@ async def settle(
     # Rules again, on authoritative state read now, under the policy in force now.
     ctx.pin = deps.validator.policies.pin()
     verdict = await deps.validator.evaluate(action, ctx.tools, pin=ctx.pin)
+    verdict.stage = "after_approval"
     scratch.verdicts.append(verdict)
     entry.revalidated_rule_ids = verdict.rule_ids
     if verdict.outcome == "deny":

@@ -86,7 +86,7 @@ function toolsTable(context) {
   );
 }
 
-function verdictBlock(proposal, verdict, index) {
+function verdictBlock(proposal, verdict) {
   const resolved = params(verdict.resolved_params);
   return h(
     "div",
@@ -94,7 +94,7 @@ function verdictBlock(proposal, verdict, index) {
     h(
       "div",
       {},
-      muted(index > 0 ? "re-validated after the decision" : "verdict"),
+      muted(verdict.stage === "after_approval" ? "re-validated after the approval" : "verdict"),
       " ",
       badge(verdict.outcome),
       verdict.hits.length ? null : muted(" no rule fired"),
@@ -122,7 +122,7 @@ function proposalsBlock(record) {
         " ",
         h("span", { class: "small" }, params(p.params)),
       ),
-      record.verdicts.filter((v) => v.action_id === p.id).map((v, i) => verdictBlock(p, v, i)),
+      record.verdicts.filter((v) => v.action_id === p.id).map((v) => verdictBlock(p, v)),
     ),
   );
 }

@@ -156,6 +156,9 @@ async def test_rules_run_again_after_approval(arbiter: Arbiter) -> None:
     assert result.record.executions == []
     assert result.record.approvals[0]["outcome"] == "denied"
     assert "system.kill_switch" in result.record.approvals[0]["revalidated_rule_ids"]
+    first, again = result.record.verdicts
+    assert (first.stage, first.outcome) == ("proposal", "require_approval")
+    assert (again.stage, again.outcome) == ("after_approval", "deny")
     assert await _refunds(arbiter) == []
 
 
