@@ -42,13 +42,13 @@ def _faults(request: Request) -> FaultRegistry:
 
 
 @router.get("/faults")
-def list_faults(request: Request) -> FaultList:
+async def list_faults(request: Request) -> FaultList:
     """Faults currently injected."""
     return FaultList(items=_faults(request).all())
 
 
 @router.put("/faults/{service}")
-def set_fault(service: str, spec: FaultSpec, request: Request) -> Fault:
+async def set_fault(service: str, spec: FaultSpec, request: Request) -> Fault:
     """Inject latency, errors or garbage into one service."""
     if service not in SERVICES:
         raise not_found("service", service)
@@ -56,14 +56,14 @@ def set_fault(service: str, spec: FaultSpec, request: Request) -> Fault:
 
 
 @router.delete("/faults")
-def clear_faults(request: Request) -> FaultList:
+async def clear_faults(request: Request) -> FaultList:
     """Remove every fault."""
     _faults(request).clear()
     return FaultList(items=[])
 
 
 @router.put("/stock")
-def set_stock(body: StockUpdate, conn: Db) -> Stock:
+async def set_stock(body: StockUpdate, conn: Db) -> Stock:
     """Set on-hand units of a SKU at one location."""
     require_sku(conn, body.sku)
     if (
@@ -79,11 +79,11 @@ def set_stock(body: StockUpdate, conn: Db) -> Stock:
             "DO UPDATE SET on_hand = excluded.on_hand",
             (body.sku, body.location_id, body.on_hand),
         )
-    return get_stock(body.sku, conn)
+    return await get_stock(body.sku, conn)
 
 
 @router.put("/prices/{sku}")
-def set_price(sku: str, body: PriceUpdate, conn: Db) -> Price:
+async def set_price(sku: str, body: PriceUpdate, conn: Db) -> Price:
     """Change list price, unit cost or MAP (``map_price: null`` removes the MAP)."""
     price_of(conn, sku)
     columns = {"list_price": "list_cents", "unit_cost": "cost_cents", "map_price": "map_cents"}
@@ -102,7 +102,7 @@ def set_price(sku: str, body: PriceUpdate, conn: Db) -> Price:
 
 
 @router.post("/competitor-prices", status_code=201)
-def add_competitor_price(body: CompetitorPriceRequest, conn: Db) -> Price:
+async def add_competitor_price(body: CompetitorPriceRequest, conn: Db) -> Price:
     """Record a competitor price observation."""
     require_sku(conn, body.sku)
     try:
@@ -138,13 +138,13 @@ def _clock_state(conn: sqlite3.Connection) -> ClockState:
 
 
 @router.get("/clock")
-def get_clock(conn: Db) -> ClockState:
+async def get_clock(conn: Db) -> ClockState:
     """The sandbox's current time."""
     return _clock_state(conn)
 
 
 @router.post("/clock")
-def set_clock(body: ClockRequest, conn: Db) -> ClockState:
+async def set_clock(body: ClockRequest, conn: Db) -> ClockState:
     """Set the sandbox's current time; it advances in real time from there."""
     try:
         moment = clock.parse_iso(body.now)
@@ -156,7 +156,7 @@ def set_clock(body: ClockRequest, conn: Db) -> ClockState:
 
 
 @router.post("/reset")
-def reset(request: Request, conn: Db) -> ResetResult:
+async def reset(request: Request, conn: Db) -> ResetResult:
     """Regenerate the seeded data; clears carts, new orders, keys and faults."""
     spec: clock.ClockSpec = request.app.state.clock_spec
     try:

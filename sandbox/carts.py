@@ -158,7 +158,7 @@ def _open_cart_id(conn: sqlite3.Connection, customer_id: str) -> str | None:
 
 
 @router.get("")
-def get_open_cart(conn: Db, customer_id: Annotated[str, Query()]) -> Cart:
+async def get_open_cart(conn: Db, customer_id: Annotated[str, Query()]) -> Cart:
     """The customer's open cart; 404 if there is none."""
     cart_id = _open_cart_id(conn, customer_id)
     if cart_id is None:
@@ -167,7 +167,7 @@ def get_open_cart(conn: Db, customer_id: Annotated[str, Query()]) -> Cart:
 
 
 @router.post("", status_code=201, response_model=Cart)
-def open_cart(body: CartRequest, idem: Idem) -> Response:
+async def open_cart(body: CartRequest, idem: Idem) -> Response:
     """The customer's open cart, created if there is none."""
 
     def work(conn: sqlite3.Connection) -> Cart:
@@ -186,7 +186,7 @@ def open_cart(body: CartRequest, idem: Idem) -> Response:
 
 
 @router.get("/{cart_id}")
-def get_cart(cart_id: str, conn: Db) -> Cart:
+async def get_cart(cart_id: str, conn: Db) -> Cart:
     """One cart with server-computed totals."""
     return price_cart(conn, cart_id).cart
 
@@ -210,7 +210,7 @@ def _check_sellable(conn: sqlite3.Connection, sku: str, customer: sqlite3.Row) -
 
 
 @router.post("/{cart_id}/lines", response_model=Cart)
-def add_line(cart_id: str, body: LineRequest, idem: Idem) -> Response:
+async def add_line(cart_id: str, body: LineRequest, idem: Idem) -> Response:
     """Add units of a SKU (to the existing line if there is one)."""
 
     def work(conn: sqlite3.Connection) -> Cart:
@@ -256,7 +256,7 @@ def _require_line(conn: sqlite3.Connection, cart_id: str, sku: str) -> None:
 
 
 @router.delete("/{cart_id}/lines/{sku}", response_model=Cart)
-def remove_line(cart_id: str, sku: str, idem: Idem) -> Response:
+async def remove_line(cart_id: str, sku: str, idem: Idem) -> Response:
     """Remove a line."""
 
     def work(conn: sqlite3.Connection) -> Cart:
@@ -269,7 +269,7 @@ def remove_line(cart_id: str, sku: str, idem: Idem) -> Response:
 
 
 @router.post("/{cart_id}/promotions", response_model=Cart)
-def apply_promotion(cart_id: str, body: PromotionCodeRequest, idem: Idem) -> Response:
+async def apply_promotion(cart_id: str, body: PromotionCodeRequest, idem: Idem) -> Response:
     """Apply a promotion code; 422 ``not_eligible`` with the reason when it cannot apply."""
 
     def work(conn: sqlite3.Connection) -> Cart:
@@ -304,7 +304,7 @@ def apply_promotion(cart_id: str, body: PromotionCodeRequest, idem: Idem) -> Res
 
 
 @router.post("/{cart_id}/discounts", response_model=Cart)
-def set_discount(cart_id: str, body: DiscountRequest, idem: Idem) -> Response:
+async def set_discount(cart_id: str, body: DiscountRequest, idem: Idem) -> Response:
     """Set a line's discount percent (policy was checked by Arbiter before this call)."""
 
     def work(conn: sqlite3.Connection) -> Cart:
@@ -329,7 +329,7 @@ def set_discount(cart_id: str, body: DiscountRequest, idem: Idem) -> Response:
 
 
 @router.post("/{cart_id}/checkout", status_code=201, response_model=Order)
-def checkout(cart_id: str, body: CheckoutRequest, idem: Idem) -> Response:
+async def checkout(cart_id: str, body: CheckoutRequest, idem: Idem) -> Response:
     """Place the order: take stock, capture payment, close the cart."""
 
     def work(conn: sqlite3.Connection) -> Order:

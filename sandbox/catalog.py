@@ -109,7 +109,7 @@ def _attrs_match(attributes: dict[str, str], pairs: list[tuple[str, str]]) -> bo
 
 
 @router.get("/products")
-def search_products(
+async def search_products(
     conn: Db,
     q: Annotated[str | None, Query(max_length=200, description="Free text.")] = None,
     category: str | None = None,
@@ -164,7 +164,7 @@ def search_products(
 
 
 @router.get("/products/{sku}")
-def get_product(sku: str, conn: Db) -> Product:
+async def get_product(sku: str, conn: Db) -> Product:
     """One SKU with description, restrictions and related SKUs."""
     row = conn.execute(
         "SELECT p.*, pr.list_cents FROM products p JOIN prices pr ON pr.sku = p.sku "
@@ -183,7 +183,7 @@ def get_product(sku: str, conn: Db) -> Product:
 
 
 @router.get("/categories")
-def list_categories(conn: Db) -> list[CategoryCount]:
+async def list_categories(conn: Db) -> list[CategoryCount]:
     """Categories with their SKU counts."""
     rows = conn.execute(
         "SELECT category, COUNT(*) AS n FROM products GROUP BY category ORDER BY category"

@@ -27,7 +27,7 @@ def customer_row(conn: sqlite3.Connection, customer_id: str) -> sqlite3.Row:
 
 
 @router.get("")
-def list_customers(
+async def list_customers(
     conn: Db,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -49,7 +49,7 @@ def list_customers(
 
 
 @router.get("/{customer_id}")
-def get_customer(customer_id: str, conn: Db) -> Customer:
+async def get_customer(customer_id: str, conn: Db) -> Customer:
     """One customer with order ids (newest first) and support history."""
     r = customer_row(conn, customer_id)
     orders = conn.execute(

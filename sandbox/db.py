@@ -2,7 +2,10 @@
 
 One connection per request (stdlib sqlite3, autocommit mode so that every write
 opens its own ``BEGIN IMMEDIATE`` transaction), WAL journal and a busy timeout so
-concurrent requests queue instead of failing. Money is stored in integer cents and
+concurrent requests queue instead of failing. Endpoints are ``async def`` and run their
+statements inline on the event loop: each is well under a millisecond, and FastAPI's
+thread hop for a plain ``def`` endpoint cost more (about 1 ms of CPU a call when the
+services run inside ``arbiter serve``). Money is stored in integer cents and
 times as UTC ISO-8601 strings (``2026-11-24T16:30:00+00:00``), which sort correctly
 as text.
 """

@@ -241,7 +241,7 @@ def compute_options(
 
 
 @router.get("/options")
-def get_options(
+async def get_options(
     conn: Db,
     sku: str,
     quantity: Annotated[int, Query(ge=1, le=100)] = 1,
@@ -265,7 +265,7 @@ def get_options(
 
 
 @router.post("/promises", status_code=201, response_model=Promise)
-def create_promise(body: PromiseRequest, idem: Idem) -> Response:
+async def create_promise(body: PromiseRequest, idem: Idem) -> Response:
     """Commit to an option still offered now, using one unit of its capacity."""
 
     def work(conn: sqlite3.Connection) -> Promise:

@@ -104,13 +104,13 @@ def _reservation_row(conn: sqlite3.Connection, reservation_id: str) -> sqlite3.R
 
 
 @router.get("/locations")
-def list_locations(conn: Db) -> list[Location]:
+async def list_locations(conn: Db) -> list[Location]:
     """All fulfillment centers and stores."""
     return locations(conn)
 
 
 @router.get("/stock/{sku}")
-def get_stock(sku: str, conn: Db) -> Stock:
+async def get_stock(sku: str, conn: Db) -> Stock:
     """Stock of one SKU at every location."""
     require_sku(conn, sku)
     now = clock.now(conn)
@@ -124,7 +124,7 @@ def get_stock(sku: str, conn: Db) -> Stock:
 
 
 @router.post("/reservations", status_code=201, response_model=Reservation)
-def create_reservation(body: ReservationRequest, idem: Idem) -> Response:
+async def create_reservation(body: ReservationRequest, idem: Idem) -> Response:
     """Hold units at one location for ``ttl_seconds``."""
 
     def work(conn: sqlite3.Connection) -> Reservation:
@@ -166,13 +166,13 @@ def create_reservation(body: ReservationRequest, idem: Idem) -> Response:
 
 
 @router.get("/reservations/{reservation_id}")
-def get_reservation(reservation_id: str, conn: Db) -> Reservation:
+async def get_reservation(reservation_id: str, conn: Db) -> Reservation:
     """One reservation."""
     return reservation_model(_reservation_row(conn, reservation_id), clock.now(conn))
 
 
 @router.post("/reservations/{reservation_id}/release", response_model=Reservation)
-def release_reservation(reservation_id: str, idem: Idem) -> Response:
+async def release_reservation(reservation_id: str, idem: Idem) -> Response:
     """Give the held units back; releasing twice (or after expiry) is a no-op."""
 
     def work(conn: sqlite3.Connection) -> Reservation:

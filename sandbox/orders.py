@@ -152,7 +152,7 @@ def add_refund(
 
 
 @router.get("")
-def list_orders(conn: Db, customer_id: str) -> OrderSummaryList:
+async def list_orders(conn: Db, customer_id: str) -> OrderSummaryList:
     """A customer's orders, newest first."""
     rows = conn.execute(
         "SELECT order_id, status, placed_at, total_cents FROM orders WHERE customer_id = ? "
@@ -168,13 +168,13 @@ def list_orders(conn: Db, customer_id: str) -> OrderSummaryList:
 
 
 @router.get("/{order_id}")
-def get_order(order_id: str, conn: Db) -> Order:
+async def get_order(order_id: str, conn: Db) -> Order:
     """One order with lines, payment, refunds and tracking."""
     return load_order(conn, order_id)
 
 
 @router.post("/{order_id}/refunds", status_code=201, response_model=Refund)
-def create_refund(order_id: str, body: RefundRequest, idem: Idem) -> Response:
+async def create_refund(order_id: str, body: RefundRequest, idem: Idem) -> Response:
     """Refund part or all of what was paid."""
 
     def work(conn: sqlite3.Connection) -> Refund:
@@ -197,7 +197,7 @@ def create_refund(order_id: str, body: RefundRequest, idem: Idem) -> Response:
 
 
 @router.post("/{order_id}/returns", status_code=201, response_model=ReturnAuthorization)
-def create_return(order_id: str, body: ReturnRequest, idem: Idem) -> Response:
+async def create_return(order_id: str, body: ReturnRequest, idem: Idem) -> Response:
     """Authorize a return of some of the order's SKUs and issue a label."""
 
     def work(conn: sqlite3.Connection) -> ReturnAuthorization:
@@ -237,7 +237,7 @@ def create_return(order_id: str, body: ReturnRequest, idem: Idem) -> Response:
 
 
 @router.post("/{order_id}/cancel", response_model=Order)
-def cancel_order(order_id: str, body: CancelRequest, idem: Idem) -> Response:
+async def cancel_order(order_id: str, body: CancelRequest, idem: Idem) -> Response:
     """Cancel a pending or processing order, refunding what was paid."""
 
     def work(conn: sqlite3.Connection) -> Order:

@@ -64,13 +64,13 @@ def price_of(conn: sqlite3.Connection, sku: str) -> Price:
 
 
 @router.get("/prices/{sku}")
-def get_price(sku: str, conn: Db) -> Price:
+async def get_price(sku: str, conn: Db) -> Price:
     """Price of one SKU."""
     return price_of(conn, sku)
 
 
 @router.get("/prices")
-def get_prices(
+async def get_prices(
     conn: Db,
     skus: Annotated[str, Query(min_length=1, description="Comma-separated SKUs.")],
 ) -> PriceList:

@@ -154,7 +154,7 @@ def combinable(applied: list[Rule], rule: Rule) -> bool:
 
 
 @router.get("")
-def list_promotions(
+async def list_promotions(
     conn: Db,
     category: str | None = None,
     customer_id: str | None = None,
@@ -181,6 +181,6 @@ def list_promotions(
 
 
 @router.get("/{code}")
-def get_promotion(code: str, conn: Db) -> Promotion:
+async def get_promotion(code: str, conn: Db) -> Promotion:
     """One promotion by code."""
     return rule_for(conn, code).model(clock.now(conn))

@@ -38,7 +38,7 @@ def _ticket(conn: sqlite3.Connection, ticket_id: str) -> Ticket:
 
 
 @router.post("/tickets", status_code=201, response_model=TicketCreated)
-def create_ticket(body: TicketRequest, idem: Idem) -> Response:
+async def create_ticket(body: TicketRequest, idem: Idem) -> Response:
     """Open a ticket for a customer (optionally about one of their orders)."""
 
     def work(conn: sqlite3.Connection) -> TicketCreated:
@@ -74,6 +74,6 @@ def create_ticket(body: TicketRequest, idem: Idem) -> Response:
 
 
 @router.get("/tickets/{ticket_id}")
-def get_ticket(ticket_id: str, conn: Db) -> Ticket:
+async def get_ticket(ticket_id: str, conn: Db) -> Ticket:
     """One ticket."""
     return _ticket(conn, ticket_id)

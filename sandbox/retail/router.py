@@ -159,7 +159,7 @@ def _adjust_gift_card(method: Doc, delta_cents: int) -> None:
 
 
 @router.get("/users")
-def find_user(
+async def find_user(
     conn: Db,
     email: str | None = None,
     first_name: str | None = None,
@@ -187,38 +187,38 @@ def find_user(
 
 
 @router.get("/users/{user_id}")
-def get_user(user_id: str, conn: Db) -> Document:
+async def get_user(user_id: str, conn: Db) -> Document:
     """A user: name, address, email, payment methods (gift card balances), order ids."""
     return Document(_user(conn, user_id))
 
 
 @router.get("/orders/{order_id}")
-def get_order(order_id: str, conn: Db) -> Document:
+async def get_order(order_id: str, conn: Db) -> Document:
     """An order: user, address, items, status, fulfillments, payment history."""
     return Document(_order(conn, order_id))
 
 
 @router.get("/products")
-def list_products(conn: Db) -> dict[str, str]:
+async def list_products(conn: Db) -> dict[str, str]:
     """Every product type: name to product id."""
     rows = conn.execute("SELECT name, product_id FROM retail_products ORDER BY name")
     return {str(r[0]): str(r[1]) for r in rows}
 
 
 @router.get("/products/{product_id}")
-def get_product(product_id: str, conn: Db) -> Document:
+async def get_product(product_id: str, conn: Db) -> Document:
     """A product with its variant items (options, availability, price)."""
     return Document(_product(conn, product_id))
 
 
 @router.get("/items/{item_id}")
-def get_item(item_id: str, conn: Db) -> Document:
+async def get_item(item_id: str, conn: Db) -> Document:
     """One variant item with its product id."""
     return Document(_variant(conn, item_id))
 
 
 @router.post("/orders/{order_id}/cancel", response_model=Document)
-def cancel_order(order_id: str, body: CancelBody, idem: Idem) -> Response:
+async def cancel_order(order_id: str, body: CancelBody, idem: Idem) -> Response:
     """Cancel: refund the net amount paid per method (gift cards at once); 'cancelled'."""
 
     def work(conn: sqlite3.Connection) -> Document:
@@ -250,7 +250,7 @@ def cancel_order(order_id: str, body: CancelBody, idem: Idem) -> Response:
 
 
 @router.post("/orders/{order_id}/modify-items", response_model=Document)
-def modify_items(order_id: str, body: ItemsChangeBody, idem: Idem) -> Response:
+async def modify_items(order_id: str, body: ItemsChangeBody, idem: Idem) -> Response:
     """Swap items for variants; settle the difference; 'pending (item modified)'."""
 
     def work(conn: sqlite3.Connection) -> Document:
@@ -275,7 +275,7 @@ def modify_items(order_id: str, body: ItemsChangeBody, idem: Idem) -> Response:
 
 
 @router.post("/orders/{order_id}/modify-payment", response_model=Document)
-def modify_payment(order_id: str, body: PaymentBody, idem: Idem) -> Response:
+async def modify_payment(order_id: str, body: PaymentBody, idem: Idem) -> Response:
     """Charge the order to another method and refund the original one."""
 
     def work(conn: sqlite3.Connection) -> Document:
@@ -306,7 +306,7 @@ def modify_payment(order_id: str, body: PaymentBody, idem: Idem) -> Response:
 
 
 @router.post("/orders/{order_id}/modify-address", response_model=Document)
-def modify_order_address(order_id: str, body: AddressBody, idem: Idem) -> Response:
+async def modify_order_address(order_id: str, body: AddressBody, idem: Idem) -> Response:
     """Ship the order to another address."""
 
     def work(conn: sqlite3.Connection) -> Document:
@@ -319,7 +319,7 @@ def modify_order_address(order_id: str, body: AddressBody, idem: Idem) -> Respon
 
 
 @router.post("/orders/{order_id}/return", response_model=Document)
-def return_items(order_id: str, body: ReturnBody, idem: Idem) -> Response:
+async def return_items(order_id: str, body: ReturnBody, idem: Idem) -> Response:
     """Request a return of some items: 'return requested'."""
 
     def work(conn: sqlite3.Connection) -> Document:
@@ -336,7 +336,7 @@ def return_items(order_id: str, body: ReturnBody, idem: Idem) -> Response:
 
 
 @router.post("/orders/{order_id}/exchange", response_model=Document)
-def exchange_items(order_id: str, body: ItemsChangeBody, idem: Idem) -> Response:
+async def exchange_items(order_id: str, body: ItemsChangeBody, idem: Idem) -> Response:
     """Request an exchange of some items for variants: 'exchange requested'."""
 
     def work(conn: sqlite3.Connection) -> Document:
@@ -354,7 +354,7 @@ def exchange_items(order_id: str, body: ItemsChangeBody, idem: Idem) -> Response
 
 
 @router.post("/users/{user_id}/address", response_model=Document)
-def modify_user_address(user_id: str, body: AddressBody, idem: Idem) -> Response:
+async def modify_user_address(user_id: str, body: AddressBody, idem: Idem) -> Response:
     """Change a user's default address."""
 
     def work(conn: sqlite3.Connection) -> Document:
@@ -389,7 +389,7 @@ class AvailabilityBody(_Body):
 
 
 @router.put("/admin/orders/{order_id}/status", tags=["admin"])
-def set_order_status(order_id: str, body: StatusBody, conn: Db) -> dict[str, str]:
+async def set_order_status(order_id: str, body: StatusBody, conn: Db) -> dict[str, str]:
     """Set an order's status; answers the previous one."""
     with transaction(conn):
         order = _order(conn, order_id)
@@ -400,7 +400,7 @@ def set_order_status(order_id: str, body: StatusBody, conn: Db) -> dict[str, str
 
 
 @router.put("/admin/users/{user_id}/payment-methods/{method_id}/balance", tags=["admin"])
-def set_gift_card_balance(
+async def set_gift_card_balance(
     user_id: str, method_id: str, body: BalanceBody, conn: Db
 ) -> dict[str, float]:
     """Set a gift card's balance; answers the previous one."""
@@ -416,7 +416,7 @@ def set_gift_card_balance(
 
 
 @router.put("/admin/items/{item_id}/availability", tags=["admin"])
-def set_item_availability(item_id: str, body: AvailabilityBody, conn: Db) -> dict[str, bool]:
+async def set_item_availability(item_id: str, body: AvailabilityBody, conn: Db) -> dict[str, bool]:
     """Make a variant item (un)available; answers the previous availability."""
     with transaction(conn):
         variant = _variant(conn, item_id)
