@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from agent.approvals import ApprovalDecision, ApprovalRequest
-from agent.audit_store import AuditStore
+from agent.audit_store import AuditLog
 from agent.models.base import ChatModel, ModelParams
 from agent.record import CustomerContext, DecisionRecord
 from guardrails.budget import BudgetLedger
@@ -39,7 +39,7 @@ class TurnDeps:
     model: ChatModel
     validator: Validator
     ledger: BudgetLedger
-    audit: AuditStore
+    audit: AuditLog
     params: ModelParams = field(default_factory=ModelParams)
     limits: TurnLimits = field(default_factory=TurnLimits)
     tools: tuple[ToolSpec[Any], ...] = ALL_TOOLS

@@ -30,7 +30,7 @@ from agent import telemetry
 from agent.approval_flow import ApprovalFlow
 from agent.approval_store import ApprovalStore
 from agent.approvals import ApprovalDecision, ApprovalRequest, waiting_text
-from agent.audit_store import AuditStore
+from agent.audit_store import AuditLog, AuditStore
 from agent.checkpoints import open_checkpointer
 from agent.deps import TurnContext, TurnDeps, TurnLimits
 from agent.graph import TurnGraph, build_graph
@@ -71,6 +71,18 @@ def capability_http(settings: Settings) -> httpx.AsyncClient:
 
     app = create_app(settings.path("sandbox.sqlite"))
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=IN_PROCESS_BASE_URL)
+
+
+def open_audit(settings: Settings, pool: Any = None) -> AuditLog:
+    """The audit chain: PostgreSQL when the shared stores have a pool, else SQLite.
+
+    With ``ARBITER_DATABASE_URL`` every replica appends to the one chain in PostgreSQL.
+    """
+    if pool is not None:
+        from agent.audit_pg import PostgresAuditStore
+
+        return PostgresAuditStore(pool)
+    return AuditStore(settings.path("audit.sqlite"))
 
 
 class Arbiter(ApprovalFlow):
@@ -130,7 +142,7 @@ class Arbiter(ApprovalFlow):
             model=model or build_model(settings),
             validator=Validator(policies, guard.ledger, kill_switch=guard.kill_switch),
             ledger=guard.ledger,
-            audit=AuditStore(settings.path("audit.sqlite")),
+            audit=open_audit(settings, guard.pool),
             params=ModelParams(
                 temperature=settings.temperature,
                 max_tokens=settings.max_tokens,

@@ -167,7 +167,7 @@ def test_verify_receipt_rejects_a_file_that_is_not_json(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{nope")
     result = runner.invoke(app, ["audit", "verify-receipt", str(bad)])
-    assert result.exit_code == 2 and "is not JSON" in result.output
+    assert result.exit_code == 2 and "is not JSON" in " ".join(result.output.split())
 
 
 def test_trace_shows_tools_verdicts_and_executions(turns: list[dict[str, object]]) -> None:

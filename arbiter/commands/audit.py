@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import sys
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from arbiter.settings import Settings
 
 if TYPE_CHECKING:
     from agent.audit_chain import ChainReport
-    from agent.audit_store import AuditStore
+    from agent.audit_store import AuditLog
 
 app = typer.Typer(help="The decision audit store: verify, export, prune, receipts.")
 
@@ -28,14 +29,30 @@ class ExportFormat(StrEnum):
     json = "json"
 
 
-def open_store(settings: Settings) -> AuditStore:
-    """The audit store under the data directory; exit 2 if there is none yet."""
+def local_store(settings: Settings) -> AuditLog | None:
+    """The configured audit store, or None when no turn has been recorded yet.
+
+    PostgreSQL with ``ARBITER_DATABASE_URL``, else the data directory's SQLite file.
+    """
+    if settings.database_url:
+        from agent.audit_pg import PostgresAuditStore
+
+        store = PostgresAuditStore.connect(settings.database_url)
+        atexit.register(store.close)
+        return store
     from agent.audit_store import AuditStore
 
     path = settings.data_dir / "audit.sqlite"
-    if not path.exists():
+    return AuditStore(path) if path.exists() else None
+
+
+def open_store(settings: Settings) -> AuditLog:
+    """The configured audit store; exit 2 if there is none yet."""
+    store = local_store(settings)
+    if store is None:
+        path = settings.data_dir / "audit.sqlite"
         raise fail(f"no audit store at {path} (no turn has been recorded yet)", code=2)
-    return AuditStore(path)
+    return store
 
 
 @app.command("verify")
@@ -226,13 +243,11 @@ def verify_receipt_cmd(
 
 def _against_store(doc: dict[str, object]) -> list[str]:
     """When this machine has the audit store and the turn, its stored hash must agree."""
-    from agent.audit_store import AuditStore
-
-    path = Settings().data_dir / "audit.sqlite"
     turn = doc.get("turn")
-    if not path.exists() or not isinstance(turn, dict):
+    store = local_store(Settings()) if isinstance(turn, dict) else None
+    if store is None or not isinstance(turn, dict):
         return []
-    row = AuditStore(path).get_row(str(turn.get("turn_id")))
+    row = store.get_row(str(turn.get("turn_id")))
     if row is None or row.record_hash == doc.get("record_hash"):
         return []
     return [f"record_hash differs from the local audit store's ({row.record_hash[:12]}…)"]

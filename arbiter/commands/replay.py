@@ -28,12 +28,12 @@ def replay(
 
     Exits 1 when replaying under the recorded policy does not reproduce every verdict.
     """
-    from agent.audit_store import AuditStore
     from agent.replay import replay_turn
+    from arbiter.commands.audit import open_store
     from guardrails.policy_archive import PolicyArchive
 
     settings = Settings()
-    store = AuditStore(settings.path("audit.sqlite"))
+    store = open_store(settings)
     record = store.get(turn_id)
     if record is None:
         raise fail(f"no recorded turn {turn_id}", code=2)
@@ -76,15 +76,13 @@ def simulate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
 ) -> None:
     """What-if: replay every recorded turn in the window under a candidate policy."""
-    from agent.audit_store import AuditStore
     from agent.replay import replay_many
+    from arbiter.commands.audit import open_store
 
     settings = Settings()
     loaded = _load(candidate)
     start = parse_since(since)
-    records = [
-        r for r in AuditStore(settings.path("audit.sqlite")).iter_since(start) if r.proposals
-    ]
+    records = [r for r in open_store(settings).iter_since(start) if r.proposals]
     reports = run(lambda: replay_many(records, loaded))
     findings = []
     for report in reports:

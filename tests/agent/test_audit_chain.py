@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from agent.audit_chain import GENESIS, body_of, canonical_json, chain_hash
+from agent.audit_pg import PostgresAuditStore
 from agent.audit_store import AuditChainError, AuditStore, record_hash
 from agent.record import DecisionRecord
 from agent.runtime import Arbiter
+from arbiter.settings import Settings
 from sandbox.seed import SAMPLE_CUSTOMER_ID
+from tests.conftest import OpenArbiter
+from tests.guardrails.test_ledger_postgres import BACKENDS, postgres_schema
 
 MESSAGES = ["hello", "how much is RUN-00005?", "add RUN-00005 to my cart", "what's in my cart?"]
 
@@ -24,26 +29,52 @@ async def _turns(arbiter: Arbiter, messages: list[str] = MESSAGES) -> list[Decis
     return [(await arbiter.ask(session.session_id, m)).record for m in messages]
 
 
-def _db(arbiter: Arbiter) -> Path:
-    return arbiter.settings.data_dir / "audit.sqlite"
+@pytest.fixture(params=BACKENDS)
+async def arbiter(request: pytest.FixtureRequest, settings: Settings) -> AsyncIterator[Arbiter]:
+    """The runtime with its audit chain in SQLite, or in PostgreSQL (a fresh schema)."""
+    if request.param == "sqlite":
+        async with Arbiter.open(settings) as opened:
+            yield opened
+        return
+    with postgres_schema() as url:
+        async with Arbiter.open(settings.model_copy(update={"database_url": url})) as opened:
+            yield opened
 
 
-def _edit(path: Path, seq: int, change: Callable[[dict[str, object]], None]) -> None:
-    """Change a stored record's JSON directly in SQLite, as an attacker with file access would."""
-    with sqlite3.connect(path) as conn:
-        (text,) = conn.execute(
-            "SELECT record FROM decision_records WHERE seq = ?", (seq,)
-        ).fetchone()
-        record = json.loads(text)
-        change(record)
-        conn.execute(
-            "UPDATE decision_records SET record = ? WHERE seq = ?", (json.dumps(record), seq)
-        )
+class Raw:
+    """The audit table reached directly, as an attacker with database access would."""
+
+    def __init__(self, arbiter: Arbiter) -> None:
+        self.settings = arbiter.settings
+
+    def sql(self, statement: str, *args: object) -> list[tuple[object, ...]]:
+        """Run one statement (``?`` placeholders, table ``records``) and commit."""
+        statement = statement.replace("records", "decision_records")
+        url = self.settings.database_url
+        if url is None:
+            with sqlite3.connect(self.settings.data_dir / "audit.sqlite") as conn:
+                return conn.execute(statement, args).fetchall()
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            cursor = conn.execute(statement.replace("?", "%s"), args)
+            return [tuple(r) for r in cursor.fetchall()] if cursor.description else []
 
 
-def _sql(path: Path, statement: str, *args: object) -> None:
-    with sqlite3.connect(path) as conn:
-        conn.execute(statement, args)
+def _raw(arbiter: Arbiter) -> Raw:
+    return Raw(arbiter)
+
+
+def _edit(raw: Raw, seq: int, change: Callable[[dict[str, object]], None]) -> None:
+    """Change a stored record's JSON directly in the database."""
+    ((text,),) = raw.sql("SELECT record FROM records WHERE seq = ?", seq)
+    record = json.loads(str(text))
+    change(record)
+    raw.sql("UPDATE records SET record = ? WHERE seq = ?", json.dumps(record), seq)
+
+
+def _sql(raw: Raw, statement: str, *args: object) -> None:
+    raw.sql(statement, *args)
 
 
 async def test_an_intact_chain_verifies(arbiter: Arbiter) -> None:
@@ -85,7 +116,7 @@ async def test_editing_one_field_names_exactly_that_record(
     arbiter: Arbiter, change: Callable[[dict[str, object]], None]
 ) -> None:
     records = await _turns(arbiter)
-    _edit(_db(arbiter), 3, change)
+    _edit(_raw(arbiter), 3, change)
     report = arbiter.deps.audit.verify()
     broken = report.first_broken
     assert not report.ok and broken is not None and report.checked == 2
@@ -98,19 +129,17 @@ async def test_editing_one_field_names_exactly_that_record(
 
 async def test_a_rehashed_edit_still_breaks_the_link_to_the_next_record(arbiter: Arbiter) -> None:
     records = await _turns(arbiter)
-    path = _db(arbiter)
+    raw = _raw(arbiter)
 
     def forge(record: dict[str, object]) -> None:
         record["final_text"] = "forged"
         record["record_hash"] = chain_hash(str(record["prev_hash"]), body_of(record))
 
-    _edit(path, 2, forge)
-    with sqlite3.connect(path) as conn:
-        (text,) = conn.execute("SELECT record FROM decision_records WHERE seq = 2").fetchone()
-        conn.execute(
-            "UPDATE decision_records SET record_hash = ? WHERE seq = 2",
-            (json.loads(text)["record_hash"],),
-        )
+    _edit(raw, 2, forge)
+    ((text,),) = raw.sql("SELECT record FROM records WHERE seq = 2")
+    raw.sql(
+        "UPDATE records SET record_hash = ? WHERE seq = 2", json.loads(str(text))["record_hash"]
+    )
     broken = arbiter.deps.audit.verify().first_broken
     assert broken is not None
     assert (broken.seq, broken.turn_id, broken.reason) == (3, records[2].turn_id, "broken_link")
@@ -118,7 +147,7 @@ async def test_a_rehashed_edit_still_breaks_the_link_to_the_next_record(arbiter:
 
 async def test_a_deleted_middle_record_is_named_as_a_gap(arbiter: Arbiter) -> None:
     records = await _turns(arbiter)
-    _sql(_db(arbiter), "DELETE FROM decision_records WHERE seq = 2")
+    _sql(_raw(arbiter), "DELETE FROM records WHERE seq = 2")
     report = arbiter.deps.audit.verify()
     broken = report.first_broken
     assert broken is not None and report.checked == 1
@@ -128,14 +157,14 @@ async def test_a_deleted_middle_record_is_named_as_a_gap(arbiter: Arbiter) -> No
 
 async def test_a_deleted_last_record_is_noticed(arbiter: Arbiter) -> None:
     await _turns(arbiter)
-    _sql(_db(arbiter), "DELETE FROM decision_records WHERE seq = 4")
+    _sql(_raw(arbiter), "DELETE FROM records WHERE seq = 4")
     broken = arbiter.deps.audit.verify().first_broken
     assert broken is not None and (broken.seq, broken.reason) == (4, "gap")
 
 
 async def test_a_moved_index_column_is_caught(arbiter: Arbiter) -> None:
     records = await _turns(arbiter)
-    _sql(_db(arbiter), "UPDATE decision_records SET created_at = '2001-01-01' WHERE seq = 1")
+    _sql(_raw(arbiter), "UPDATE records SET created_at = '2001-01-01' WHERE seq = 1")
     broken = arbiter.deps.audit.verify().first_broken
     assert broken is not None and (broken.turn_id, broken.reason) == (
         records[0].turn_id,
@@ -193,7 +222,7 @@ async def test_a_pruned_prefix_edit_after_the_anchor_is_still_caught(arbiter: Ar
     store = arbiter.deps.audit
     records = await _turns(arbiter)
     store.prune(records[2].finished_at)
-    _edit(_db(arbiter), 4, lambda r: r.update(user_message="something else"))
+    _edit(_raw(arbiter), 4, lambda r: r.update(user_message="something else"))
     broken = store.verify().first_broken
     assert broken is not None and (broken.seq, broken.turn_id) == (4, records[3].turn_id)
 
@@ -206,3 +235,28 @@ async def test_iter_since_is_in_chain_order_and_filters_by_time(arbiter: Arbiter
     ]
     assert list(store.iter_since(datetime.now(UTC) + timedelta(hours=1))) == []
     assert [row.seq for row in store.iter_rows()] == [1, 2, 3, 4]
+
+
+async def test_replicas_appending_at_once_keep_one_chain(open_arbiter: OpenArbiter) -> None:
+    """Two PostgreSQL stores with their own pools (two replicas) append from four threads."""
+    async with open_arbiter() as sqlite_runtime:
+        (template,) = await _turns(sqlite_runtime, ["hello"])
+    with postgres_schema() as url:
+        replicas = [PostgresAuditStore.connect(url) for _ in range(2)]
+        try:
+
+            def append(n: int) -> str:
+                record = template.model_copy(update={"turn_id": f"turn_replica_{n:04d}"})
+                return replicas[n % 2].append(record).record_hash
+
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                hashes = list(pool.map(append, range(40)))
+            assert len(set(hashes)) == 40
+            report = replicas[0].verify()
+            assert report.ok and report.checked == 40 and report.head_seq == 40
+            twice = template.model_copy(update={"turn_id": "turn_replica_0007"})
+            assert replicas[1].append(twice).record_hash == hashes[7]  # the first one stays
+            assert replicas[1].count() == 40
+        finally:
+            for store in replicas:
+                store.close()
