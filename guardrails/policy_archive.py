@@ -69,6 +69,15 @@ class PolicyArchive:
                 (slot, version, file_version, by, datetime.now(UTC).isoformat()),
             )
 
+    def pins_stamp(self) -> tuple[tuple[str, ...], ...]:
+        """Every pin as stored: it changes whenever any process activates something."""
+        with connect(self._path) as conn:
+            rows = conn.execute(
+                "SELECT slot, COALESCE(version, ''), file_version, set_at FROM policy_pins"
+                " ORDER BY slot"
+            ).fetchall()
+        return tuple(tuple(str(v) for v in row) for row in rows)
+
     def pin(self, slot: str, *, file_version: str) -> tuple[LoadedPolicy | None] | None:
         """The pinned policy of a slot while its file is unchanged: ``(policy or None,)``."""
         with connect(self._path) as conn:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,8 @@ class ReloadResult:
 
 
 _Signature = tuple[int, int, int]
+PIN_CHECK_S = 1.0
+"""How often a process looks for activations made by other workers or replicas."""
 
 
 class PolicyStore:
@@ -153,6 +156,8 @@ class PolicyStore:
         self._pin = PolicyPin(RuleSet(active), RuleSet(shadow) if shadow else None)
         self.file_versions = {"active": active.version, "shadow": shadow.version if shadow else ""}
         """Versions of the policy files as last read: what a run-time activation pins against."""
+        self._pins_seen = archive.pins_stamp() if archive is not None else ()
+        self._pins_checked = time.monotonic()
 
     @property
     def active(self) -> LoadedPolicy:
@@ -205,7 +210,12 @@ class PolicyStore:
         logger.info("shadow policy %s", loaded.version[:12] if loaded else "off")
 
     def reload(self) -> ReloadResult:
-        """Re-read the policy file (and the shadow file) if they changed since last seen."""
+        """Re-read the policy file (and the shadow file) if they changed since last seen.
+
+        Also takes up, at most every ``PIN_CHECK_S``, what another process (a worker or a
+        replica sharing the archive) activated over the API.
+        """
+        self._follow_pins()
         if self.shadow_path is not None:
             self._reload_shadow(self.shadow_path)
         if self.path is None:
@@ -243,6 +253,27 @@ class PolicyStore:
         self.file_versions["shadow"] = loaded.version
         if self.shadow is None or loaded.version != self.shadow.version:
             self.set_shadow(loaded)
+
+    def _follow_pins(self) -> None:
+        if self.archive is None or time.monotonic() - self._pins_checked < PIN_CHECK_S:
+            return
+        self._pins_checked = time.monotonic()
+        stamp = self.archive.pins_stamp()
+        if stamp == self._pins_seen:
+            return
+        self._pins_seen = stamp
+        # As at start: the active pin counts only for a file-backed policy, and only while
+        # that file is the one the pin was made against (an edited file wins).
+        if self.path is not None:
+            active = self.archive.pin("active", file_version=self.file_versions["active"])
+            pinned = active[0] if active is not None else None
+            if pinned is not None and pinned.version != self.active.version:
+                self.activate(pinned)
+        shadow = self.archive.pin("shadow", file_version=self.file_versions["shadow"])
+        if shadow is not None:
+            now = self.shadow.version if self.shadow else None
+            if (shadow[0].version if shadow[0] else None) != now:
+                self.set_shadow(shadow[0])
 
     def _keep(self, loaded: LoadedPolicy) -> None:
         if self.archive is not None:

@@ -63,6 +63,7 @@ def _candidate(arbiter: Arbiter, body: PolicyBody) -> LoadedPolicy:
 @router.get("/policy", tags=["policy"])
 async def read_policy(arbiter: ArbiterDep, caller: Staff) -> PolicyState:
     """The enforced policy, the shadow candidate, and the last rejected reload."""
+    arbiter.policies.reload()  # what another worker activated, or an edited file
     return _state(arbiter)
 
 

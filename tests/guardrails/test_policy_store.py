@@ -65,6 +65,36 @@ def policy_file(tmp_path: Path) -> Path:
 # --- the store ------------------------------------------------------------------------
 
 
+def test_an_activation_reaches_every_process_sharing_the_archive(
+    policy_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers: what an operator activates on one is in force on the other."""
+    from guardrails import policy_store
+    from guardrails.policy import parse_policy
+
+    def worker() -> PolicyStore:
+        archive = PolicyArchive(tmp_path / "audit.sqlite")
+        return PolicyStore(load_policy(policy_file), path=policy_file, archive=archive)
+
+    one, two = worker(), worker()
+    stricter = parse_policy(with_cap(5).encode(), source="api")
+    candidate = parse_policy(with_cap(7).encode(), source="api")
+    one.activate(stricter, by="operator:ana")
+    one.set_shadow(candidate, by="operator:ana")
+    assert two.active.version != stricter.version
+    monkeypatch.setattr(policy_store, "PIN_CHECK_S", 0.0)  # no wait for the next check
+    two.reload()
+    assert two.active.version == stricter.version
+    assert two.shadow is not None and two.shadow.version == candidate.version
+    one.set_shadow(None, by="operator:ana")
+    two.reload()
+    assert two.shadow is None
+    # An edited file outranks the pin it replaced, in every process.
+    write_policy(policy_file, with_cap(9))
+    assert two.reload().changed and one.reload().changed
+    assert one.active.version == two.active.version != stricter.version
+
+
 def test_reload_activates_an_edited_file_and_archives_it(policy_file: Path, tmp_path: Path) -> None:
     archive = PolicyArchive(tmp_path / "audit.sqlite")
     store = PolicyStore(load_policy(policy_file), path=policy_file, archive=archive)
