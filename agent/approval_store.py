@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from agent.approvals import ApprovalDecision, ApprovalRequest
-from agent.tables import Tables
+from arbiter.tables import Tables
 
 Status = Literal["pending", "approved", "rejected", "expired"]
 

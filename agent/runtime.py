@@ -41,7 +41,6 @@ from agent.record import CustomerContext, Principal
 from agent.results import OnStep, TurnResult
 from agent.sessions import Session, SessionStore
 from agent.state import TurnScratch
-from agent.tables import PostgresTables, SqliteTables
 from arbiter.errors import (
     CapabilityError,
     ConflictError,
@@ -49,6 +48,7 @@ from arbiter.errors import (
     UnknownCustomerError,
 )
 from arbiter.settings import Settings
+from arbiter.tables import PostgresTables, SqliteTables
 from guardrails.ledger.stores import GuardStores
 from guardrails.policy import DEFAULT_POLICY_PATH, LoadedPolicy, load_policy
 from guardrails.policy_archive import PolicyArchive
@@ -127,16 +127,26 @@ class Arbiter(ApprovalFlow):
         is set up from the ``OTEL_*`` variables unless the host application has one.
         """
         tracing = telemetry.tracing_for(settings, tracer_provider)
-        policies = open_policies(settings, policy)
+        # Ledger, kill switch, sessions, approvals, the audit chain and the policy archive:
+        # PostgreSQL when ARBITER_DATABASE_URL is set (one pool), else SQLite files.
+        guard = GuardStores.open(settings.database_url, settings.path("budget.sqlite"))
+        shared = PostgresTables(guard.pool) if guard.pool is not None else None
+        try:
+            archive = PolicyArchive(shared or SqliteTables(settings.path("audit.sqlite")))
+            try:
+                policies = open_policies(settings, policy, archive)
+            except BaseException:
+                archive.close()
+                raise
+        except BaseException:  # a policy file that does not load: nothing stays open
+            guard.close()
+            raise
         http = http or capability_http(settings)
         client = CapabilityClient(
             http,
             timeout_s=settings.tool_timeout_s,
             retry=RetryPolicy(max_attempts=settings.tool_max_attempts),
         )
-        # Ledger, kill switch, sessions and approvals: PostgreSQL when ARBITER_DATABASE_URL
-        # is set (one pool), else SQLite files.
-        guard = GuardStores.open(settings.database_url, settings.path("budget.sqlite"))
         own_model = model is None
         deps = TurnDeps(
             model=model or build_model(settings),
@@ -153,7 +163,6 @@ class Arbiter(ApprovalFlow):
             ),
             approval_ttl=timedelta(seconds=settings.approval_ttl_s),
         )
-        shared = PostgresTables(guard.pool) if guard.pool is not None else None
         session_tables = shared or SqliteTables(settings.path("sessions.sqlite"))
         approval_tables = shared or SqliteTables(settings.path("approvals.sqlite"))
         async with http, guard, open_checkpointer(settings) as saver:
@@ -171,6 +180,7 @@ class Arbiter(ApprovalFlow):
                 deps.audit.close()
                 session_tables.close()
                 approval_tables.close()
+                archive.close()
                 if own_model and isinstance(deps.model, SupportsClose):
                     await deps.model.aclose()
 
@@ -361,7 +371,9 @@ class Arbiter(ApprovalFlow):
             raise
 
 
-def open_policies(settings: Settings, policy: LoadedPolicy | None = None) -> PolicyStore:
+def open_policies(
+    settings: Settings, policy: LoadedPolicy | None, archive: PolicyArchive
+) -> PolicyStore:
     """The policy store: the given policy, or the configured file watched for edits.
 
     A policy passed in is not backed by a file and is never reloaded. The shadow file
@@ -373,7 +385,6 @@ def open_policies(settings: Settings, policy: LoadedPolicy | None = None) -> Pol
     active = policy or load_policy(path, known_actions=known)
     shadow_path = settings.shadow_policy_file
     shadow = load_policy(shadow_path, known_actions=known) if shadow_path else None
-    archive = PolicyArchive(settings.path("audit.sqlite"))
     files = {"active": active.version, "shadow": shadow.version if shadow else ""}
     # An operator's activation over the API stays in force until the file it replaced changes.
     pinned_active = archive.pin("active", file_version=files["active"]) if policy is None else None

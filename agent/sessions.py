@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from pydantic import BaseModel
 
 from agent.record import Principal
-from agent.tables import Tables
 from arbiter.errors import InputError, NotFoundError
+from arbiter.tables import Tables
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS sessions (

@@ -30,18 +30,13 @@ def replay(
     """
     from agent.replay import replay_turn
     from arbiter.commands.audit import open_store
-    from guardrails.policy_archive import PolicyArchive
 
     settings = Settings()
     store = open_store(settings)
     record = store.get(turn_id)
     if record is None:
         raise fail(f"no recorded turn {turn_id}", code=2)
-    loaded = (
-        _load(policy)
-        if policy
-        else PolicyArchive(settings.path("audit.sqlite")).get(record.policy_version)
-    )
+    loaded = _load(policy) if policy else archived_policy(settings, record.policy_version)
     if loaded is None:
         raise fail(f"policy {record.policy_version[:12]} is not in the archive; pass --policy FILE")
     report = run(lambda: replay_turn(record, loaded))
@@ -116,6 +111,26 @@ def simulate(
         for c in ("would block", "would escalate", "would allow")
     }
     out.print(", ".join(f"{n} {c}" for c, n in counts.items()))
+
+
+def archived_policy(settings: Settings, version: str) -> LoadedPolicy | None:
+    """A policy version from the configured archive (PostgreSQL or the data directory)."""
+    from arbiter.tables import PostgresTables
+    from guardrails.policy_archive import PolicyArchive
+
+    if not settings.database_url:
+        archive = PolicyArchive.at(settings.path("audit.sqlite"))
+        try:
+            return archive.get(version)
+        finally:
+            archive.close()
+    from guardrails.ledger.postgres import open_pool
+
+    pool = open_pool(settings.database_url, max_size=1)
+    try:
+        return PolicyArchive(PostgresTables(pool)).get(version)
+    finally:
+        pool.close()
 
 
 def _load(path: Path) -> LoadedPolicy:

@@ -73,7 +73,7 @@ def test_an_activation_reaches_every_process_sharing_the_archive(
     from guardrails.policy import parse_policy
 
     def worker() -> PolicyStore:
-        archive = PolicyArchive(tmp_path / "audit.sqlite")
+        archive = PolicyArchive.at(tmp_path / "audit.sqlite")
         return PolicyStore(load_policy(policy_file), path=policy_file, archive=archive)
 
     one, two = worker(), worker()
@@ -96,7 +96,7 @@ def test_an_activation_reaches_every_process_sharing_the_archive(
 
 
 def test_reload_activates_an_edited_file_and_archives_it(policy_file: Path, tmp_path: Path) -> None:
-    archive = PolicyArchive(tmp_path / "audit.sqlite")
+    archive = PolicyArchive.at(tmp_path / "audit.sqlite")
     store = PolicyStore(load_policy(policy_file), path=policy_file, archive=archive)
     first = store.pin()
     assert store.reload().changed is False
@@ -329,3 +329,30 @@ def test_for_any_policy_edits_a_turns_verdicts_come_from_one_version(
 ) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         asyncio.run(_turns(Path(tmp), plan))
+
+
+async def test_replicas_on_other_hosts_share_activations_through_postgresql(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two runtimes with separate data directories meet only in PostgreSQL."""
+    import shutil
+
+    from guardrails import policy_store
+    from guardrails.policy import parse_policy
+    from tests.guardrails.test_ledger_postgres import postgres_schema
+
+    monkeypatch.setattr(policy_store, "PIN_CHECK_S", 0.0)
+    other_dir = tmp_path / "other-host"
+    other_dir.mkdir()
+    shutil.copy(settings.data_dir / "sandbox.sqlite", other_dir / "sandbox.sqlite")
+    with postgres_schema() as url:
+        here = settings.model_copy(update={"database_url": url})
+        there = here.model_copy(update={"data_dir": other_dir})
+        async with Arbiter.open(here) as one, Arbiter.open(there) as two:
+            stricter = parse_policy(with_cap(5).encode(), source="api")
+            one.policies.activate(stricter, by="operator:ana")
+            two.policies.reload()
+            assert two.policies.active.version == stricter.version
+            archived = two.policies.archive
+            assert archived is not None and archived.get(stricter.version) is not None
+        assert not (other_dir / "audit.sqlite").exists()  # nothing of it on that host

@@ -30,6 +30,9 @@ class Result:
 class Tables(Protocol):
     """Runs one statement in its own transaction."""
 
+    kind: str
+    """``sqlite`` or ``postgres`` (for the few column types that differ)."""
+
     def run(self, sql: str, args: Sequence[Any] = ()) -> Result:
         """Execute and fetch."""
         ...
@@ -49,6 +52,8 @@ class SqliteTables:
     Opening a connection per statement cost more than the statement; other processes
     share the file safely (WAL, busy timeout).
     """
+
+    kind = "sqlite"
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -80,6 +85,8 @@ class SqliteTables:
 
 class PostgresTables:
     """Tables in PostgreSQL, through a shared connection pool (psycopg)."""
+
+    kind = "postgres"
 
     def __init__(self, pool: Any) -> None:
         self._pool = pool
