@@ -360,7 +360,7 @@ def run_benchmark(cfg: Config) -> tuple[list[Level], dict[str, Any]]:
             Path(tmp), cfg.model_delay_ms, cfg.server_env, cfg.workers, cfg.sandbox_process
         ) as stack:
             levels = uvloop.run(drive(stack, cfg))
-            audit = verify_audit(stack)
+            audit = verify_audit(stack, cfg.server_env)
         problems = [
             line
             for line in stack.log.read_text(errors="replace").splitlines()

@@ -189,11 +189,13 @@ def machine_busy_seconds() -> float:
 # --- load ------------------------------------------------------------------------------
 
 
-def verify_audit(stack: Stack) -> dict[str, Any]:
-    """``arbiter audit verify --json`` over the run's data directory."""
+def verify_audit(stack: Stack, server_env: tuple[tuple[str, str], ...] = ()) -> dict[str, Any]:
+    """``arbiter audit verify --json`` over the run's stores (its data directory, or the
+    PostgreSQL database an ``ARBITER_DATABASE_URL`` in ``server_env`` names)."""
+    database = {k: v for k, v in server_env if k == "ARBITER_DATABASE_URL"}
     done = subprocess.run(
         [arbiter_exe(), "audit", "verify", "--json"],
-        env=child_env(ARBITER_DATA_DIR=str(stack.data_dir)),
+        env=child_env(ARBITER_DATA_DIR=str(stack.data_dir), **database),
         capture_output=True,
         text=True,
         timeout=120,
