@@ -125,13 +125,20 @@ async def _replay(record: DecisionRecord, policy: LoadedPolicy, tmp: Path) -> Re
         started_at=datetime.now(UTC),
     )
     diverged: str | None = None
-    try:
-        await build_graph(deps, None).ainvoke(
-            {"history": record.history, "turn": scratch}, context=ctx
-        )
-    except ScriptExhaustedError:
-        diverged = "the replay asked the model for more steps than were recorded"
-    replayed = ctx.result[0] if ctx.result else None
+    replayed: DecisionRecord | None
+    if not record.llm_calls and record.proposals:
+        # No model turn to follow (an MCP client's call): the proposals as recorded, the
+        # rules again on the recorded facts.
+        verdicts = [await deps.validator.evaluate(p, ctx.tools) for p in record.proposals]
+        replayed = record.model_copy(update={"verdicts": verdicts})
+    else:
+        try:
+            await build_graph(deps, None).ainvoke(
+                {"history": record.history, "turn": scratch}, context=ctx
+            )
+        except ScriptExhaustedError:
+            diverged = "the replay asked the model for more steps than were recorded"
+        replayed = ctx.result[0] if ctx.result else None
     if world.missing and diverged is None:
         diverged = "; ".join(sorted(set(world.missing)))
     return ReplayReport(

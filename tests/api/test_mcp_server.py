@@ -17,6 +17,7 @@ import pytest
 from mcp import Client, MCPError, StdioServerParameters
 from mcp.types import CallToolResult, RequestParamsMeta
 
+from agent.replay import replay_turn
 from agent.runtime import Arbiter
 from api.mcp_server import MCP_FLAG, REQUEST_ID_META_KEY, build_server
 from arbiter.settings import Settings
@@ -107,6 +108,11 @@ async def test_a_too_large_discount_is_denied_with_rules_and_nothing_runs(
     discount = mcp_records(arbiter)[-1]
     assert discount.verdicts[0].outcome == "deny"
     assert discount.executions == []
+    # Replay re-decides the client's proposal on the recorded facts: the same denial.
+    report = await replay_turn(discount, arbiter.policies.active)
+    assert report.diverged is None and report.verdicts_identical
+    assert report.verdicts[0].replayed == "deny"
+    assert set(report.verdicts[0].replayed_rules) == set(discount.verdicts[0].rule_ids)
 
 
 async def test_the_same_request_executes_once_and_a_new_request_id_again(
