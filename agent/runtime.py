@@ -385,17 +385,14 @@ def open_policies(
     active = policy or load_policy(path, known_actions=known)
     shadow_path = settings.shadow_policy_file
     shadow = load_policy(shadow_path, known_actions=known) if shadow_path else None
-    files = {"active": active.version, "shadow": shadow.version if shadow else ""}
-    # An operator's activation over the API stays in force until the file it replaced changes.
-    pinned_active = archive.pin("active", file_version=files["active"]) if policy is None else None
-    pinned_shadow = archive.pin("shadow", file_version=files["shadow"])
     store = PolicyStore(
-        pinned_active[0] or active if pinned_active else active,
+        active,
         path=path,
-        shadow=pinned_shadow[0] if pinned_shadow else shadow,
+        shadow=shadow,
         shadow_path=shadow_path,
         known_actions=known,
         archive=archive,
     )
-    store.file_versions = files
+    # An operator's activation over the API stays in force until the file it replaced changes.
+    store.follow_pins()
     return store

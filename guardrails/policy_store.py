@@ -156,7 +156,7 @@ class PolicyStore:
         self._pin = PolicyPin(RuleSet(active), RuleSet(shadow) if shadow else None)
         self.file_versions = {"active": active.version, "shadow": shadow.version if shadow else ""}
         """Versions of the policy files as last read: what a run-time activation pins against."""
-        self._pins_seen = archive.pins_stamp() if archive is not None else ()
+        self._pins_seen: tuple[tuple[str, ...], ...] = ()
         self._pins_checked = time.monotonic()
 
     @property
@@ -215,7 +215,8 @@ class PolicyStore:
         Also takes up, at most every ``PIN_CHECK_S``, what another process (a worker or a
         replica sharing the archive) activated over the API.
         """
-        self._follow_pins()
+        if time.monotonic() - self._pins_checked >= PIN_CHECK_S:
+            self.follow_pins()
         if self.shadow_path is not None:
             self._reload_shadow(self.shadow_path)
         if self.path is None:
@@ -254,16 +255,20 @@ class PolicyStore:
         if self.shadow is None or loaded.version != self.shadow.version:
             self.set_shadow(loaded)
 
-    def _follow_pins(self) -> None:
-        if self.archive is None or time.monotonic() - self._pins_checked < PIN_CHECK_S:
+    def follow_pins(self) -> None:
+        """Take up the operator's run-time activations kept in the archive.
+
+        Made by this process before a restart, or by another worker or replica: the
+        active pin counts only for a file-backed policy, and only while that file is the
+        one the pin was made against (an edited file wins).
+        """
+        if self.archive is None:
             return
         self._pins_checked = time.monotonic()
         stamp = self.archive.pins_stamp()
         if stamp == self._pins_seen:
             return
         self._pins_seen = stamp
-        # As at start: the active pin counts only for a file-backed policy, and only while
-        # that file is the one the pin was made against (an edited file wins).
         if self.path is not None:
             active = self.archive.pin("active", file_version=self.file_versions["active"])
             pinned = active[0] if active is not None else None
