@@ -17,7 +17,7 @@ import time
 import uuid
 import weakref
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -129,18 +129,14 @@ class Arbiter(ApprovalFlow):
         tracing = telemetry.tracing_for(settings, tracer_provider)
         # Ledger, kill switch, sessions, approvals, the audit chain and the policy archive:
         # PostgreSQL when ARBITER_DATABASE_URL is set (one pool), else SQLite files.
-        guard = GuardStores.open(settings.database_url, settings.path("budget.sqlite"))
-        shared = PostgresTables(guard.pool) if guard.pool is not None else None
-        try:
+        with ExitStack() as opened:  # a policy file that does not load: nothing stays open
+            guard = GuardStores.open(settings.database_url, settings.path("budget.sqlite"))
+            opened.callback(guard.close)
+            shared = PostgresTables(guard.pool) if guard.pool is not None else None
             archive = PolicyArchive(shared or SqliteTables(settings.path("audit.sqlite")))
-            try:
-                policies = open_policies(settings, policy, archive)
-            except BaseException:
-                archive.close()
-                raise
-        except BaseException:  # a policy file that does not load: nothing stays open
-            guard.close()
-            raise
+            opened.callback(archive.close)
+            policies = open_policies(settings, policy, archive)
+            opened.pop_all()
         http = http or capability_http(settings)
         client = CapabilityClient(
             http,
