@@ -43,6 +43,7 @@ class Cursor(Protocol):
 
     def fetchone(self) -> Any: ...
     def fetchall(self) -> list[Any]: ...
+    def __iter__(self) -> Iterator[Any]: ...
 
 
 class Conn(Protocol):
@@ -146,12 +147,11 @@ class ChainStore(ABC):
     def iter_rows(self, since: datetime | None = None) -> Iterator[StoredRow]:
         """Stored rows in chain order, those finished at or after ``since`` (all if None)."""
         since = aware(since) if since else None
-        with self._read() as conn:
-            rows = self._run(conn, f"SELECT {ROW} FROM decision_records ORDER BY seq").fetchall()
-        for row in rows:
-            stored = StoredRow(*row)
-            if since is None or stored.finished_at >= since:
-                yield stored
+        with self._read() as conn:  # streamed: an export need not hold the whole chain
+            for row in self._run(conn, f"SELECT {ROW} FROM decision_records ORDER BY seq"):
+                stored = StoredRow(*row)
+                if since is None or stored.finished_at >= since:
+                    yield stored
 
     def iter_since(self, since: datetime | None = None) -> Iterator[DecisionRecord]:
         """Records in chain order, those finished at or after ``since`` (all if None)."""
@@ -168,7 +168,7 @@ class ChainStore(ABC):
         with self._snapshot() as conn:  # appends during the walk are not seen
             rows = self._run(conn, f"SELECT {ROW} FROM decision_records ORDER BY seq")
             return check_chain(
-                (StoredRow(*r) for r in rows.fetchall()),
+                (StoredRow(*r) for r in rows),
                 anchor=self._anchor(conn),
                 highest_seq=self._highest_seq(conn),
             )
@@ -184,7 +184,7 @@ class ChainStore(ABC):
         with self._write() as conn:
             prefix: list[StoredRow] = []
             rows = self._run(conn, f"SELECT {ROW} FROM decision_records ORDER BY seq")
-            for raw in rows.fetchall():
+            for raw in rows:
                 row = StoredRow(*raw)
                 if row.finished_at >= before:
                     break
